@@ -1,0 +1,178 @@
+"""Writes to the calendar that are not bookings: owner, maintenance and channel blocks."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from apps.bookings.errors import BookingValidationError
+from apps.core.db import lock_properties, retry_transaction
+from apps.core.errors import NotFound
+from apps.core.models import SyncEvent
+from apps.core.outbox import event_emit
+
+from . import calendar
+from .models import AvailabilityBlock, BlockSource, PricingRule
+
+BLOCK_FIELDS = (
+    "start_date",
+    "end_date",
+    "block_type",
+    "price_override",
+    "min_stay",
+    "max_stay",
+    "closed_to_arrival",
+    "closed_to_departure",
+    "note",
+    "source",
+    "external_uid",
+    "connection_id",
+)
+
+
+def _emit(*, property_id: int, start: date, end: date, source: str, reason: str) -> None:
+    event_emit(
+        event_type=SyncEvent.Type.AVAILABILITY_UPDATED,
+        entity_type="property",
+        entity_id=property_id,
+        property_id=property_id,
+        source=source,
+        payload={"property_id": property_id, "start": start, "end": end, "reason": reason},
+    )
+
+
+def _full_clean(block: AvailabilityBlock) -> None:
+    try:
+        block.full_clean(exclude=["property"], validate_constraints=False)
+    except ValidationError as exc:
+        raise BookingValidationError(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), details=exc.message_dict
+        ) from exc
+
+
+def _write(block: AvailabilityBlock, *, was_blocking: bool, old_span: tuple[date, date] | None) -> None:
+    span = {"property_id": block.property_id, "start": block.start_date, "end": block.end_date}
+    if block.is_blocking:
+        calendar.assert_free(**span, exclude_block_id=block.pk)
+    elif block.block_type == AvailabilityBlock.Type.AVAILABLE:
+        overlapping = (
+            AvailabilityBlock.objects.filter(
+                property_id=block.property_id,
+                block_type=AvailabilityBlock.Type.AVAILABLE,
+                start_date__lt=block.end_date,
+                end_date__gt=block.start_date,
+            )
+            .exclude(pk=block.pk)
+            .first()
+        )
+        if overlapping is not None:
+            raise BookingValidationError(
+                f"These dates overlap the price/restriction range {overlapping.start_date} to "
+                f"{overlapping.end_date}; edit that range instead.",
+                details={"overlapping_block_id": overlapping.pk},
+            )
+    with calendar.translate_refusal(**span):
+        block.save()
+        if was_blocking:
+            calendar.release(block_id=block.pk)
+        if block.is_blocking:
+            calendar.occupy(**span, block_id=block.pk)
+
+
+@retry_transaction
+def block_create(
+    *,
+    property_id: int,
+    start_date: date,
+    end_date: date,
+    block_type: str = AvailabilityBlock.Type.BLOCKED,
+    price_override: Decimal | None = None,
+    min_stay: int | None = None,
+    max_stay: int | None = None,
+    closed_to_arrival: bool = False,
+    closed_to_departure: bool = False,
+    note: str = "",
+    source: str = BlockSource.OWNER,
+    external_uid: str = "",
+    connection_id: int | None = None,
+) -> AvailabilityBlock:
+    block = AvailabilityBlock(
+        property_id=property_id,
+        start_date=start_date,
+        end_date=end_date,
+        block_type=block_type,
+        price_override=price_override,
+        min_stay=min_stay,
+        max_stay=max_stay,
+        closed_to_arrival=closed_to_arrival,
+        closed_to_departure=closed_to_departure,
+        note=note or "",
+        source=source,
+        external_uid=external_uid or "",
+        connection_id=connection_id,
+    )
+    _full_clean(block)
+    with transaction.atomic():
+        lock_properties([property_id])
+        _write(block, was_blocking=False, old_span=None)
+        _emit(property_id=property_id, start=start_date, end=end_date, source=source, reason="block.created")
+    return block
+
+
+@retry_transaction
+def block_update(*, block_id: int, source: str | None = None, **changes: Any) -> AvailabilityBlock:
+    unknown = set(changes) - set(BLOCK_FIELDS)
+    if unknown:
+        raise BookingValidationError(f"Unknown block fields: {', '.join(sorted(unknown))}.")
+    with transaction.atomic():
+        property_id = AvailabilityBlock.objects.filter(pk=block_id).values_list("property_id", flat=True).first()
+        if property_id is None:
+            raise NotFound("Block not found.", details={"block_id": block_id})
+        lock_properties([property_id])
+        block = AvailabilityBlock.objects.select_for_update().get(pk=block_id)
+        old_span = (block.start_date, block.end_date)
+        was_blocking = block.is_blocking
+        for key, value in changes.items():
+            setattr(block, key, value)
+        _full_clean(block)
+        _write(block, was_blocking=was_blocking, old_span=old_span)
+        _emit(
+            property_id=property_id,
+            start=min(old_span[0], block.start_date),
+            end=max(old_span[1], block.end_date),
+            source=source or block.source,
+            reason="block.updated",
+        )
+    return block
+
+
+@retry_transaction
+def block_delete(*, block_id: int, source: str | None = None) -> None:
+    with transaction.atomic():
+        property_id = AvailabilityBlock.objects.filter(pk=block_id).values_list("property_id", flat=True).first()
+        if property_id is None:
+            raise NotFound("Block not found.", details={"block_id": block_id})
+        lock_properties([property_id])
+        block = AvailabilityBlock.objects.select_for_update().get(pk=block_id)
+        calendar.release(block_id=block.pk)
+        span = (block.start_date, block.end_date)
+        block_source = source or block.source
+        block.delete()
+        _emit(property_id=property_id, start=span[0], end=span[1], source=block_source, reason="block.deleted")
+
+
+def pricing_rule_changed(*, rule: PricingRule, source: str = BlockSource.OWNER) -> None:
+    """Tell the channels that prices changed (rate pushes re-read the calendar)."""
+    with transaction.atomic():
+        event_emit(
+            event_type=SyncEvent.Type.PRICING_UPDATED,
+            entity_type="pricing_rule",
+            entity_id=rule.pk,
+            property_id=rule.property_id,
+            source=source,
+            payload={"property_id": rule.property_id, "rule_id": rule.pk},
+        )

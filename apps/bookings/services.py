@@ -1,0 +1,410 @@
+"""Every write to bookings. Views, admin, API, channel adapters, tasks and commands call these.
+
+All functions are keyword-only. Calendar writes take the property's row lock first, check the
+calendar (for a readable ``BookingConflict``) and let PostgreSQL refuse whatever slips through.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.availability import calendar
+from apps.core.db import lock_properties, retry_transaction
+from apps.core.models import SyncEvent
+from apps.core.outbox import event_emit
+from apps.properties.models import Property
+
+from .errors import BookingConflict, BookingValidationError, InvalidTransition
+from .models import BLOCKING_STATUSES, Booking, BookingSource, BookingStatus, Guest, PaymentStatus
+from .transitions import check_transition
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "BookingConflict",
+    "BookingValidationError",
+    "InvalidTransition",
+    "GuestData",
+    "booking_create",
+    "booking_transition",
+    "booking_confirm",
+    "booking_check_in",
+    "booking_check_out",
+    "booking_cancel",
+    "booking_change_stay",
+    "holds_expire",
+    "guest_upsert",
+]
+
+
+@dataclass(frozen=True)
+class GuestData:
+    first_name: str
+    last_name: str = ""
+    email: str = ""
+    phone: str = ""
+    country: str = ""
+    language: str = "en"
+
+
+def guest_upsert(*, owner_id: int, data: GuestData) -> Guest:
+    """The owner's guest with this e-mail (updated), or a new one."""
+    if not data.first_name.strip():
+        raise BookingValidationError("The guest's first name is required.", details={"field": "first_name"})
+    fields = {
+        "first_name": data.first_name.strip()[:100],
+        "last_name": data.last_name.strip()[:100],
+        "phone": data.phone.strip()[:40],
+        "country": data.country.strip().upper()[:2],
+        "language": data.language if data.language in dict(settings.LANGUAGES) else "en",
+    }
+    email = data.email.strip().lower()
+    if email:
+        guest, _ = Guest.objects.update_or_create(owner_id=owner_id, email=email, defaults=fields)
+        return guest
+    return Guest.objects.create(owner_id=owner_id, email="", **fields)
+
+
+def _next_reference() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('booking_reference_seq')")
+        (seq,) = cursor.fetchone()
+    return f"{settings.BOOKING_REFERENCE_PREFIX}-{timezone.now().year}-{seq:06d}"
+
+
+def _validate_stay(*, prop: Property, check_in: date, check_out: date, guests: int) -> None:
+    if not isinstance(check_in, date) or not isinstance(check_out, date):
+        raise BookingValidationError("Check-in and check-out must be dates.")
+    if check_out <= check_in:
+        raise BookingValidationError(
+            "Check-out must be after check-in.",
+            details={"check_in": check_in.isoformat(), "check_out": check_out.isoformat()},
+        )
+    if guests < 1:
+        raise BookingValidationError("A booking needs at least one guest.", details={"guests": guests})
+    if (check_out - check_in).days > 365:
+        raise BookingValidationError("A stay cannot be longer than 365 nights.")
+
+
+def _event_payload(booking: Booking, **extra: Any) -> dict[str, Any]:
+    return {
+        "booking_id": booking.pk,
+        "reference": booking.reference,
+        "property_id": booking.property_id,
+        "source": booking.source,
+        "external_id": booking.external_id,
+        "status": booking.status,
+        "check_in": booking.check_in,
+        "check_out": booking.check_out,
+        **extra,
+    }
+
+
+def _emit_availability(*, property_id: int, start: date, end: date, source: str, reason: str) -> None:
+    event_emit(
+        event_type=SyncEvent.Type.AVAILABILITY_UPDATED,
+        entity_type="property",
+        entity_id=property_id,
+        property_id=property_id,
+        source=source,
+        payload={"property_id": property_id, "start": start, "end": end, "reason": reason},
+    )
+
+
+@retry_transaction
+def booking_create(
+    *,
+    property_id: int,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    source: str = BookingSource.DIRECT,
+    guest: Guest | GuestData | None = None,
+    status: str = BookingStatus.RESERVED,
+    external_id: str | None = None,
+    total_price: Decimal | None = None,
+    currency: str | None = None,
+    price_snapshot: dict[str, Any] | None = None,
+    payment_status: str | None = None,
+    special_requests: str = "",
+    hold_minutes: int | None = None,
+    enforce_rules: bool = True,
+    now: datetime | None = None,
+) -> Booking:
+    """Create a booking from any source (direct, API, a channel, iCal).
+
+    ``status`` is the initial state: ``reserved`` (a hold that lapses after ``hold_minutes``),
+    ``confirmed`` (channel reservations, owner bookings) or ``inquiry`` (no dates held).
+    ``enforce_rules`` applies the property's stay restrictions (min/max stay, notice, ...);
+    channels pass False because the platform already accepted the stay, but no source may
+    ever overlap another blocking stay.
+    """
+    if source not in BookingSource.values:
+        raise BookingValidationError(f"Unknown booking source “{source}”.", details={"source": source})
+    if status not in (BookingStatus.INQUIRY, BookingStatus.RESERVED, BookingStatus.CONFIRMED):
+        raise BookingValidationError(
+            f"A new booking starts as inquiry, reserved or confirmed, not “{status}”.", details={"status": status}
+        )
+    now = now or timezone.now()
+    with transaction.atomic():
+        lock_properties([property_id])
+        prop = Property.objects.get(pk=property_id)
+        _validate_stay(prop=prop, check_in=check_in, check_out=check_out, guests=guests)
+        if external_id is not None:
+            existing = Booking.objects.filter(source=source, external_id=external_id).first()
+            if existing is not None:
+                raise BookingValidationError(
+                    f"A {source} booking with id {external_id} already exists ({existing.reference}).",
+                    details={"existing_booking_id": existing.pk, "reference": existing.reference},
+                )
+
+        from apps.availability import pricing
+
+        if enforce_rules:
+            reasons = pricing.stay_reasons(prop=prop, check_in=check_in, check_out=check_out, guests=guests, now=now)
+            # Calendar conflicts are reported by assert_free below with their dates.
+            reasons = [r for r in reasons if r["code"] not in ("booked", "blocked")]
+            if reasons:
+                raise BookingValidationError("; ".join(r["message"] for r in reasons), details={"reasons": reasons})
+        elif guests > prop.max_guests and source in (BookingSource.DIRECT, BookingSource.API):
+            raise BookingValidationError(f"This property sleeps at most {prop.max_guests} guests.")
+
+        if total_price is None:
+            quote = pricing.quote_stay(prop=prop, check_in=check_in, check_out=check_out, guests=guests, now=now)
+            total_price = quote.total
+            currency = quote.currency
+            price_snapshot = quote.as_dict()
+        currency = currency or prop.currency
+        if total_price < 0:
+            raise BookingValidationError("The total price cannot be negative.")
+
+        if isinstance(guest, GuestData):
+            guest = guest_upsert(owner_id=prop.owner_id, data=guest)
+
+        blocking = status in BLOCKING_STATUSES
+        if blocking:
+            calendar.assert_free(property_id=property_id, start=check_in, end=check_out)
+        hold_expires_at = None
+        if status == BookingStatus.RESERVED:
+            hold_expires_at = now + timedelta(minutes=hold_minutes or settings.HOLD_MINUTES)
+        with calendar.translate_refusal(property_id=property_id, start=check_in, end=check_out):
+            booking = Booking.objects.create(
+                reference=_next_reference(),
+                property_id=property_id,
+                guest=guest,
+                source=source,
+                external_id=external_id,
+                check_in=check_in,
+                check_out=check_out,
+                guests=guests,
+                status=status,
+                total_price=total_price,
+                currency=currency,
+                price_snapshot=price_snapshot or {},
+                payment_status=payment_status or PaymentStatus.PENDING,
+                special_requests=special_requests or "",
+                hold_expires_at=hold_expires_at,
+                confirmed_at=now if status == BookingStatus.CONFIRMED else None,
+            )
+            if blocking:
+                calendar.occupy(property_id=property_id, start=check_in, end=check_out, booking_id=booking.pk)
+        event_emit(
+            event_type=SyncEvent.Type.BOOKING_CREATED,
+            entity_type="booking",
+            entity_id=booking.pk,
+            property_id=property_id,
+            source=source,
+            payload=_event_payload(booking),
+        )
+        if blocking:
+            _emit_availability(
+                property_id=property_id, start=check_in, end=check_out, source=source, reason="booking.created"
+            )
+    logger.info("booking %s created (%s, %s)", booking.reference, source, status)
+    return booking
+
+
+def _lock_booking(booking_id: int) -> Booking:
+    """Lock the booking's property, then the booking, and return it fresh."""
+    property_id = Booking.objects.filter(pk=booking_id).values_list("property_id", flat=True).first()
+    if property_id is None:
+        from apps.core.errors import NotFound
+
+        raise NotFound("Booking not found.", details={"booking_id": booking_id})
+    lock_properties([property_id])
+    return Booking.objects.select_for_update().get(pk=booking_id)
+
+
+@retry_transaction
+def booking_transition(
+    *,
+    booking_id: int,
+    to_status: str,
+    reason: str = "",
+    source: str | None = None,
+    now: datetime | None = None,
+    expected_status: str | None = None,
+) -> Booking:
+    """Move a booking along the lifecycle (see ``transitions.ALLOWED``)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        booking = _lock_booking(booking_id)
+        if expected_status is not None and booking.status != expected_status:
+            raise InvalidTransition(current=booking.status, target=to_status, allowed=[])
+        check_transition(booking.status, to_status)
+        was_blocking = booking.is_blocking
+        previous = booking.status
+        booking.status = to_status
+        fields = ["status", "updated_at"]
+        if to_status == BookingStatus.RESERVED:
+            booking.hold_expires_at = now + timedelta(minutes=settings.HOLD_MINUTES)
+            fields.append("hold_expires_at")
+        elif to_status == BookingStatus.CONFIRMED:
+            booking.confirmed_at = now
+            booking.hold_expires_at = None
+            fields += ["confirmed_at", "hold_expires_at"]
+        elif to_status == BookingStatus.CHECKED_IN:
+            booking.checked_in_at = now
+            fields.append("checked_in_at")
+        elif to_status == BookingStatus.CHECKED_OUT:
+            booking.checked_out_at = now
+            fields.append("checked_out_at")
+        elif to_status == BookingStatus.CANCELLED:
+            booking.cancelled_at = now
+            booking.cancellation_reason = reason[:2000]
+            booking.hold_expires_at = None
+            fields += ["cancelled_at", "cancellation_reason", "hold_expires_at"]
+
+        now_blocking = to_status in BLOCKING_STATUSES
+        span = {"property_id": booking.property_id, "start": booking.check_in, "end": booking.check_out}
+        if now_blocking and not was_blocking:
+            calendar.assert_free(**span, exclude_booking_id=booking.pk)
+        with calendar.translate_refusal(**span):
+            booking.save(update_fields=fields)
+            if now_blocking and not was_blocking:
+                calendar.occupy(**span, booking_id=booking.pk)
+            elif was_blocking and not now_blocking:
+                calendar.release(booking_id=booking.pk)
+        event_source = source or booking.source
+        event_emit(
+            event_type=(
+                SyncEvent.Type.BOOKING_CANCELLED
+                if to_status == BookingStatus.CANCELLED
+                else SyncEvent.Type.BOOKING_UPDATED
+            ),
+            entity_type="booking",
+            entity_id=booking.pk,
+            property_id=booking.property_id,
+            source=event_source,
+            payload=_event_payload(booking, previous_status=previous, reason=reason),
+        )
+        if was_blocking != now_blocking:
+            _emit_availability(**span, source=event_source, reason=f"booking.{to_status}")
+    return booking
+
+
+def booking_confirm(*, booking_id: int, **kwargs: Any) -> Booking:
+    return booking_transition(booking_id=booking_id, to_status=BookingStatus.CONFIRMED, **kwargs)
+
+
+def booking_check_in(*, booking_id: int, **kwargs: Any) -> Booking:
+    return booking_transition(booking_id=booking_id, to_status=BookingStatus.CHECKED_IN, **kwargs)
+
+
+def booking_check_out(*, booking_id: int, **kwargs: Any) -> Booking:
+    return booking_transition(booking_id=booking_id, to_status=BookingStatus.CHECKED_OUT, **kwargs)
+
+
+def booking_cancel(*, booking_id: int, reason: str = "", **kwargs: Any) -> Booking:
+    return booking_transition(booking_id=booking_id, to_status=BookingStatus.CANCELLED, reason=reason, **kwargs)
+
+
+@retry_transaction
+def booking_change_stay(
+    *,
+    booking_id: int,
+    check_in: date,
+    check_out: date,
+    guests: int | None = None,
+    total_price: Decimal | None = None,
+    price_snapshot: dict[str, Any] | None = None,
+    source: str | None = None,
+) -> Booking:
+    """Move a booking to new dates (a channel modification, an owner's change)."""
+    with transaction.atomic():
+        booking = _lock_booking(booking_id)
+        if booking.status in (BookingStatus.CANCELLED, BookingStatus.CHECKED_OUT):
+            raise BookingValidationError(f"A {booking.get_status_display().lower()} booking cannot be changed.")
+        prop = Property.objects.get(pk=booking.property_id)
+        new_guests = guests if guests is not None else booking.guests
+        _validate_stay(prop=prop, check_in=check_in, check_out=check_out, guests=new_guests)
+        old = (booking.check_in, booking.check_out)
+        span = {"property_id": booking.property_id, "start": check_in, "end": check_out}
+        if booking.is_blocking:
+            calendar.assert_free(**span, exclude_booking_id=booking.pk)
+        booking.check_in, booking.check_out, booking.guests = check_in, check_out, new_guests
+        fields = ["check_in", "check_out", "guests", "updated_at"]
+        if total_price is not None:
+            booking.total_price = total_price
+            booking.price_snapshot = price_snapshot or {}
+            fields += ["total_price", "price_snapshot"]
+        with calendar.translate_refusal(**span):
+            booking.save(update_fields=fields)
+            if booking.is_blocking:
+                calendar.release(booking_id=booking.pk)
+                calendar.occupy(**span, booking_id=booking.pk)
+        event_source = source or booking.source
+        event_emit(
+            event_type=SyncEvent.Type.BOOKING_UPDATED,
+            entity_type="booking",
+            entity_id=booking.pk,
+            property_id=booking.property_id,
+            source=event_source,
+            payload=_event_payload(booking, previous_check_in=old[0], previous_check_out=old[1]),
+        )
+        if booking.is_blocking:
+            _emit_availability(
+                property_id=booking.property_id,
+                start=min(old[0], check_in),
+                end=max(old[1], check_out),
+                source=event_source,
+                reason="booking.updated",
+            )
+    return booking
+
+
+def holds_expire(*, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Cancel every ``reserved`` booking whose hold has lapsed. Returns the ids cancelled.
+
+    Each booking is cancelled in its own transaction, re-checked under its lock (a payment may
+    have confirmed it meanwhile). Payment clean-up (cancelling the PaymentIntent) listens to the
+    ``booking.cancelled`` outbox event.
+    """
+    now = now or timezone.now()
+    ids = list(
+        Booking.objects.filter(status=BookingStatus.RESERVED, hold_expires_at__lte=now)
+        .order_by("hold_expires_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    expired = []
+    for booking_id in ids:
+        try:
+            booking_transition(
+                booking_id=booking_id,
+                to_status=BookingStatus.CANCELLED,
+                reason="Hold expired before payment.",
+                expected_status=BookingStatus.RESERVED,
+                now=now,
+            )
+        except InvalidTransition:
+            continue  # confirmed or cancelled meanwhile
+        expired.append(booking_id)
+    return expired

@@ -1,0 +1,35 @@
+"""Domain errors. Callers (views, admin, API, tasks) turn them into 4xx / form errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of every error a caller can show to a user. ``code`` is stable, ``message`` readable."""
+
+    code = "domain_error"
+    http_status = 400
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ValidationFailed(DomainError):
+    code = "validation_error"
+    http_status = 400
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    http_status = 404
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    http_status = 409

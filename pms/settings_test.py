@@ -1,0 +1,15 @@
+"""Test settings: the real PostgreSQL and Redis, with a few safe overrides."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
+os.environ.setdefault("DEBUG", "0")
+os.environ.setdefault("SECURE_COOKIES", "0")
+os.environ.setdefault("CACHE_KEY_PREFIX", "pms-test")
+
+from .settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "1") == "1"
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "pms-test")
