@@ -36,6 +36,11 @@ INSTALLED_APPS = [
     "apps.properties",
     "apps.availability",
     "apps.bookings",
+    "apps.payments",
+    "apps.channels",
+    "apps.sandbox",
+    "apps.storefront",
+    "apps.api",
 ]
 
 MIDDLEWARE = [
@@ -154,3 +159,6 @@ LOGGING = {
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# --- Sandboxes (local platform simulators under /sandbox/) --------------------------------------
+SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)

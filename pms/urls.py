@@ -1,5 +1,6 @@
+from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from apps.core import views as core_views
 
@@ -7,4 +8,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("api/", include("apps.api.urls")),
+    path("payments/", include("apps.payments.urls")),
+    path("webhooks/", include("apps.channels.urls")),
+    path("", include("apps.storefront.urls")),
 ]
+
+if getattr(settings, "SANDBOX_ENABLED", False):
+    urlpatterns.insert(0, path("sandbox/", include("apps.sandbox.urls")))

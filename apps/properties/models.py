@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import builtins
+import secrets
 import zoneinfo
 from datetime import time
 from decimal import Decimal
@@ -13,6 +14,10 @@ from django.db import models
 
 from apps.core.money import validate_currency
 from apps.core.tenancy import scoped_queryset
+
+
+def new_feed_token() -> str:
+    return secrets.token_urlsafe(32)
 
 
 def validate_timezone(value: str) -> None:
@@ -69,6 +74,13 @@ class Property(models.Model):
         max_length=16, choices=CancellationPolicy.choices, default=CancellationPolicy.MODERATE
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True)
+    ical_token = models.CharField(
+        max_length=64,
+        unique=True,
+        default=new_feed_token,
+        editable=False,
+        help_text="Secret part of the iCal export URL; regenerate it to revoke the old URL.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
