@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("apps.api.urls")),
     path("payments/", include("apps.payments.urls")),
     path("webhooks/", include("apps.channels.urls")),
+    path("ical/", include("apps.channels.ical_urls")),
     path("", include("apps.storefront.urls")),
 ]
 

@@ -1,4 +1,6 @@
-from django.urls import path  # noqa: F401
+from django.urls import include, path
 
 app_name = "sandbox"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("ical/", include("apps.sandbox.ical_urls")),
+]
