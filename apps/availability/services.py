@@ -133,7 +133,9 @@ def block_update(*, block_id: int, source: str | None = None, **changes: Any) ->
         if property_id is None:
             raise NotFound("Block not found.", details={"block_id": block_id})
         lock_properties([property_id])
-        block = AvailabilityBlock.objects.select_for_update().get(pk=block_id)
+        block = AvailabilityBlock.objects.select_for_update().filter(pk=block_id).first()
+        if block is None:  # deleted while we waited for the lock
+            raise NotFound("Block not found.", details={"block_id": block_id})
         old_span = (block.start_date, block.end_date)
         was_blocking = block.is_blocking
         for key, value in changes.items():
@@ -157,7 +159,9 @@ def block_delete(*, block_id: int, source: str | None = None) -> None:
         if property_id is None:
             raise NotFound("Block not found.", details={"block_id": block_id})
         lock_properties([property_id])
-        block = AvailabilityBlock.objects.select_for_update().get(pk=block_id)
+        block = AvailabilityBlock.objects.select_for_update().filter(pk=block_id).first()
+        if block is None:  # deleted while we waited for the lock
+            raise NotFound("Block not found.", details={"block_id": block_id})
         calendar.release(block_id=block.pk)
         span = (block.start_date, block.end_date)
         block_source = source or block.source
