@@ -31,9 +31,28 @@ def celery_worker_process(transactional_db):
         "REDIS_URL": settings.REDIS_URL,
     }
     proc = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "celery", "-A", "pms", "worker", "-Q", queue, "--concurrency=2", "--pool=threads",
-         "--without-heartbeat", "--without-gossip", "--without-mingle", "-l", "WARNING"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "pms",
+            "worker",
+            "-Q",
+            queue,
+            "--concurrency=2",
+            "--pool=threads",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+            "-l",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     old = (app.conf.task_always_eager, app.conf.task_default_queue)
     app.conf.task_always_eager = False

@@ -24,8 +24,16 @@ class BookingAdminForm(forms.ModelForm):
     class Meta:
         model = Booking
         fields = (
-            "property", "guest", "source", "external_id", "check_in", "check_out", "guests", "status",
-            "total_price", "special_requests",
+            "property",
+            "guest",
+            "source",
+            "external_id",
+            "check_in",
+            "check_out",
+            "guests",
+            "status",
+            "total_price",
+            "special_requests",
         )
 
     def clean(self):
@@ -61,8 +69,18 @@ class BookingChangeForm(BookingAdminForm):
 
 @admin.register(Booking)
 class BookingAdmin(OwnerScopedAdmin):
-    list_display = ("reference", "property", "guest", "check_in", "check_out", "guests", "status", "source",
-                    "total_price", "payment_status")
+    list_display = (
+        "reference",
+        "property",
+        "guest",
+        "check_in",
+        "check_out",
+        "guests",
+        "status",
+        "source",
+        "total_price",
+        "payment_status",
+    )
     list_filter = ("status", "source", "payment_status", "property")
     search_fields = ("reference", "external_id", "guest__last_name", "guest__email")
     list_select_related = ("property", "guest")
@@ -71,9 +89,23 @@ class BookingAdmin(OwnerScopedAdmin):
     show_full_result_count = False
     actions = ["action_confirm", "action_check_in", "action_check_out", "action_cancel"]
     readonly_fields = (
-        "reference", "property", "source", "external_id", "status", "payment_status", "total_price", "currency",
-        "hold_expires_at", "confirmed_at", "checked_in_at", "checked_out_at", "cancelled_at",
-        "cancellation_reason", "price_snapshot", "created_at", "updated_at",
+        "reference",
+        "property",
+        "source",
+        "external_id",
+        "status",
+        "payment_status",
+        "total_price",
+        "currency",
+        "hold_expires_at",
+        "confirmed_at",
+        "checked_in_at",
+        "checked_out_at",
+        "cancelled_at",
+        "cancellation_reason",
+        "price_snapshot",
+        "created_at",
+        "updated_at",
     )
 
     def get_form(self, request, obj=None, change=False, **kwargs):
@@ -88,8 +120,16 @@ class BookingAdmin(OwnerScopedAdmin):
     def get_fields(self, request, obj=None):
         if obj is None:
             return list(BookingAdminForm.Meta.fields)
-        return ["reference", "property", "guest", "check_in", "check_out", "guests", "special_requests",
-                *[f for f in self.readonly_fields if f not in ("reference", "property")]]
+        return [
+            "reference",
+            "property",
+            "guest",
+            "check_in",
+            "check_out",
+            "guests",
+            "special_requests",
+            *[f for f in self.readonly_fields if f not in ("reference", "property")],
+        ]
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data

@@ -6,8 +6,16 @@ from .models import SyncEvent
 
 @admin.register(SyncEvent)
 class SyncEventAdmin(OwnerScopedAdmin):
-    list_display = ("created_at", "event_type", "entity_type", "entity_id", "property", "source", "processed_at",
-                    "retry_count")
+    list_display = (
+        "created_at",
+        "event_type",
+        "entity_type",
+        "entity_id",
+        "property",
+        "source",
+        "processed_at",
+        "retry_count",
+    )
     list_filter = ("event_type", "source", ("processed_at", admin.EmptyFieldListFilter))
     search_fields = ("entity_id",)
     list_select_related = ("property",)

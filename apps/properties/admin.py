@@ -27,11 +27,23 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
         (None, {"fields": ("owner", "name", "slug", "status", "description", "house_rules")}),
         ("Location", {"fields": ("address", "city", "country", "latitude", "longitude", "timezone")}),
         ("Capacity", {"fields": ("max_guests", "bedrooms", "bathrooms", "amenities")}),
-        ("Prices and rules", {
-            "fields": ("base_price", "currency", "cleaning_fee", "default_min_stay", "default_max_stay",
-                       "min_notice_hours", "max_advance_days", "check_in_time", "check_out_time",
-                       "cancellation_policy"),
-        }),
+        (
+            "Prices and rules",
+            {
+                "fields": (
+                    "base_price",
+                    "currency",
+                    "cleaning_fee",
+                    "default_min_stay",
+                    "default_max_stay",
+                    "min_notice_hours",
+                    "max_advance_days",
+                    "check_in_time",
+                    "check_out_time",
+                    "cancellation_policy",
+                ),
+            },
+        ),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     )
 

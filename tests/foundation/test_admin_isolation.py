@@ -14,10 +14,20 @@ from tests.factories import UserFactory, future
 
 @pytest.fixture
 def world(alice, bob, prop, bob_prop):
-    a = services.booking_create(property_id=prop.pk, check_in=future(5), check_out=future(8), guests=2,
-                                guest=services.GuestData(first_name="Ann", email="ann@example.com"))
-    b = services.booking_create(property_id=bob_prop.pk, check_in=future(5), check_out=future(8), guests=2,
-                                guest=services.GuestData(first_name="Bert", email="bert@example.com"))
+    a = services.booking_create(
+        property_id=prop.pk,
+        check_in=future(5),
+        check_out=future(8),
+        guests=2,
+        guest=services.GuestData(first_name="Ann", email="ann@example.com"),
+    )
+    b = services.booking_create(
+        property_id=bob_prop.pk,
+        check_in=future(5),
+        check_out=future(8),
+        guests=2,
+        guest=services.GuestData(first_name="Bert", email="bert@example.com"),
+    )
     photo = PropertyPhoto.objects.create(property=bob_prop, url="https://example.com/x.jpg", caption="Bob pic")
     blk = block_services.block_create(property_id=bob_prop.pk, start_date=future(20), end_date=future(22))
     return {"alice_booking": a, "bob_booking": b, "bob_photo": photo, "bob_block": blk}
@@ -58,8 +68,10 @@ def test_owner_cannot_list_open_change_or_delete_other_owners_objects(client, al
 @pytest.mark.django_db
 def test_owner_autocomplete_and_fk_choices_are_scoped(client, alice, world, bob_prop, prop):
     client.force_login(alice)
-    r = client.get(reverse("admin:autocomplete"), {"app_label": "bookings", "model_name": "booking",
-                                                   "field_name": "property", "term": ""})
+    r = client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "bookings", "model_name": "booking", "field_name": "property", "term": ""},
+    )
     assert r.status_code == 200
     ids = {int(x["id"]) for x in r.json()["results"]}
     assert ids == {prop.pk}
@@ -80,8 +92,7 @@ def _has_block_admin():
 def test_owner_cannot_action_other_owners_booking(client, alice, world):
     client.force_login(alice)
     b = world["bob_booking"]
-    client.post(reverse("admin:bookings_booking_changelist"),
-                {"action": "action_cancel", "_selected_action": [b.pk]})
+    client.post(reverse("admin:bookings_booking_changelist"), {"action": "action_cancel", "_selected_action": [b.pk]})
     b.refresh_from_db()
     assert b.status == "reserved"
 
@@ -137,8 +148,15 @@ def test_staff_sees_all(client, staff, world):
 def test_owner_creates_booking_in_admin_and_conflict_is_a_form_error(client, alice, prop, world):
     client.force_login(alice)
     url = reverse("admin:bookings_booking_add")
-    data = {"property": prop.pk, "source": "direct", "check_in": future(6).isoformat(),
-            "check_out": future(9).isoformat(), "guests": 2, "status": "confirmed", "special_requests": ""}
+    data = {
+        "property": prop.pk,
+        "source": "direct",
+        "check_in": future(6).isoformat(),
+        "check_out": future(9).isoformat(),
+        "guests": 2,
+        "status": "confirmed",
+        "special_requests": "",
+    }
     r = client.post(url, data)
     assert r.status_code == 200 and "not available" in r.content.decode()
     data.update(check_in=future(8).isoformat(), check_out=future(10).isoformat())

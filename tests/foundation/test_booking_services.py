@@ -16,8 +16,7 @@ from tests.factories import future
 
 def book(prop, start, nights=3, **kw):
     kw.setdefault("guests", 2)
-    return services.booking_create(property_id=prop.pk, check_in=future(start),
-                                   check_out=future(start + nights), **kw)
+    return services.booking_create(property_id=prop.pk, check_in=future(start), check_out=future(start + nights), **kw)
 
 
 @pytest.mark.django_db
@@ -27,8 +26,13 @@ def test_conflict_names_the_dates(prop):
         book(prop, 11)
     err = exc.value
     assert err.details["conflicts"] == [
-        {"kind": "booking", "id": first.pk, "reference": first.reference,
-         "start": future(10).isoformat(), "end": future(13).isoformat()}
+        {
+            "kind": "booking",
+            "id": first.pk,
+            "reference": first.reference,
+            "start": future(10).isoformat(),
+            "end": future(13).isoformat(),
+        }
     ]
     assert future(10).isoformat() in str(err) and err.code == "booking_conflict" and err.http_status == 409
     assert Booking.objects.count() == 1

@@ -58,7 +58,10 @@ def race_for_same_dates(prop, n: int = 20) -> list:
     def attempt(i: int):
         offset = i % 3  # overlapping but not identical stays
         return services.booking_create(
-            property_id=prop.pk, check_in=future(30 + offset), check_out=future(34 + offset), guests=2,
+            property_id=prop.pk,
+            check_in=future(30 + offset),
+            check_out=future(34 + offset),
+            guests=2,
             guest=services.GuestData(first_name=f"Guest{i}", email=f"g{i}@example.com"),
         )
 
@@ -94,8 +97,14 @@ def test_storm_of_bookings_and_blocks_leaves_no_overlap():
             op = rng.random()
             try:
                 if op < 0.6:
-                    services.booking_create(property_id=pid, check_in=start, check_out=end, guests=1,
-                                            status=rng.choice(["reserved", "confirmed"]), enforce_rules=False)
+                    services.booking_create(
+                        property_id=pid,
+                        check_in=start,
+                        check_out=end,
+                        guests=1,
+                        status=rng.choice(["reserved", "confirmed"]),
+                        enforce_rules=False,
+                    )
                     tally["booked"] += 1
                 elif op < 0.8:
                     block_services.block_create(property_id=pid, start_date=start, end_date=end)

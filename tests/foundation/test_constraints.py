@@ -11,14 +11,18 @@ from apps.availability.models import AvailabilityBlock
 from apps.bookings.models import Booking
 from tests.factories import future
 
-
 _refs = itertools.count(1)
 
 
 def make_booking(prop, start, nights=3, status="confirmed", **kw):
     return Booking.objects.create(
         reference=f"T-{next(_refs)}",
-        property=prop, check_in=start, check_out=start + timedelta(days=nights), guests=2, status=status, **kw
+        property=prop,
+        check_in=start,
+        check_out=start + timedelta(days=nights),
+        guests=2,
+        status=status,
+        **kw,
     )
 
 

@@ -2,16 +2,21 @@ import pytest
 
 from apps.bookings import services
 from apps.bookings.errors import InvalidTransition
-from apps.bookings.models import Booking, BookingStatus as S
+from apps.bookings.models import Booking
+from apps.bookings.models import BookingStatus as S
 from apps.bookings.transitions import ALLOWED, can_transition, check_transition
 from apps.core.models import SyncEvent
 from tests.factories import future
 
 ALL = [s.value for s in S]
 EXPECTED = {
-    ("inquiry", "reserved"), ("inquiry", "confirmed"), ("inquiry", "cancelled"),
-    ("reserved", "confirmed"), ("reserved", "cancelled"),
-    ("confirmed", "checked_in"), ("confirmed", "cancelled"),
+    ("inquiry", "reserved"),
+    ("inquiry", "confirmed"),
+    ("inquiry", "cancelled"),
+    ("reserved", "confirmed"),
+    ("reserved", "cancelled"),
+    ("confirmed", "checked_in"),
+    ("confirmed", "cancelled"),
     ("checked_in", "checked_out"),
 }
 
@@ -35,8 +40,9 @@ def test_no_cancel_after_check_in():
 
 @pytest.mark.django_db
 def test_full_lifecycle_through_services(prop):
-    b = services.booking_create(property_id=prop.pk, check_in=future(5), check_out=future(8), guests=2,
-                                status="inquiry")
+    b = services.booking_create(
+        property_id=prop.pk, check_in=future(5), check_out=future(8), guests=2, status="inquiry"
+    )
     assert b.hold_expires_at is None
     b = services.booking_transition(booking_id=b.pk, to_status="reserved")
     assert b.hold_expires_at is not None
@@ -47,6 +53,7 @@ def test_full_lifecycle_through_services(prop):
     assert Booking.objects.get(pk=b.pk).status == "checked_out"
     with pytest.raises(InvalidTransition, match="checked_out"):
         services.booking_cancel(booking_id=b.pk)
-    types = list(SyncEvent.objects.filter(entity_id=str(b.pk)).order_by("created_at").values_list("event_type",
-                                                                                               flat=True))
+    types = list(
+        SyncEvent.objects.filter(entity_id=str(b.pk)).order_by("created_at").values_list("event_type", flat=True)
+    )
     assert types == ["booking.created"] + ["booking.updated"] * 4

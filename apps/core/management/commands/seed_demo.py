@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 from guardian.shortcuts import assign_perm
 from tqdm import tqdm
 
@@ -26,37 +27,184 @@ from apps.properties.models import Property, PropertyPhoto
 
 PROPERTIES = [
     # owner, name, city, country, tz, guests, bedrooms, price, currency, amenities
-    ("olivia", "Altbau Loft Prenzlauer Berg", "Berlin", "DE", "Europe/Berlin", 4, 2, "129", "EUR",
-     ["wifi", "kitchen", "washer", "balcony"]),
-    ("olivia", "Spree View Studio", "Berlin", "DE", "Europe/Berlin", 2, 1, "89", "EUR", ["wifi", "kitchen", "elevator"]),
-    ("olivia", "Isar Garden Apartment", "Munich", "DE", "Europe/Berlin", 5, 2, "149", "EUR",
-     ["wifi", "kitchen", "garden", "parking"]),
-    ("olivia", "Schwabing Family Flat", "Munich", "DE", "Europe/Berlin", 6, 3, "179", "EUR",
-     ["wifi", "kitchen", "washer", "crib"]),
-    ("olivia", "Elbphilharmonie Penthouse", "Hamburg", "DE", "Europe/Berlin", 4, 2, "219", "EUR",
-     ["wifi", "kitchen", "balcony", "elevator", "air_conditioning"]),
+    (
+        "olivia",
+        "Altbau Loft Prenzlauer Berg",
+        "Berlin",
+        "DE",
+        "Europe/Berlin",
+        4,
+        2,
+        "129",
+        "EUR",
+        ["wifi", "kitchen", "washer", "balcony"],
+    ),
+    (
+        "olivia",
+        "Spree View Studio",
+        "Berlin",
+        "DE",
+        "Europe/Berlin",
+        2,
+        1,
+        "89",
+        "EUR",
+        ["wifi", "kitchen", "elevator"],
+    ),
+    (
+        "olivia",
+        "Isar Garden Apartment",
+        "Munich",
+        "DE",
+        "Europe/Berlin",
+        5,
+        2,
+        "149",
+        "EUR",
+        ["wifi", "kitchen", "garden", "parking"],
+    ),
+    (
+        "olivia",
+        "Schwabing Family Flat",
+        "Munich",
+        "DE",
+        "Europe/Berlin",
+        6,
+        3,
+        "179",
+        "EUR",
+        ["wifi", "kitchen", "washer", "crib"],
+    ),
+    (
+        "olivia",
+        "Elbphilharmonie Penthouse",
+        "Hamburg",
+        "DE",
+        "Europe/Berlin",
+        4,
+        2,
+        "219",
+        "EUR",
+        ["wifi", "kitchen", "balcony", "elevator", "air_conditioning"],
+    ),
     ("olivia", "Alster Houseboat", "Hamburg", "DE", "Europe/Berlin", 3, 1, "139", "EUR", ["wifi", "kitchen"]),
-    ("olivia", "Baltic Dune Cottage", "Binz", "DE", "Europe/Berlin", 6, 3, "159", "EUR",
-     ["wifi", "kitchen", "garden", "parking", "sauna"]),
-    ("max", "Alfama Azulejo House", "Lisbon", "PT", "Europe/Lisbon", 4, 2, "119", "EUR",
-     ["wifi", "kitchen", "air_conditioning"]),
+    (
+        "olivia",
+        "Baltic Dune Cottage",
+        "Binz",
+        "DE",
+        "Europe/Berlin",
+        6,
+        3,
+        "159",
+        "EUR",
+        ["wifi", "kitchen", "garden", "parking", "sauna"],
+    ),
+    (
+        "max",
+        "Alfama Azulejo House",
+        "Lisbon",
+        "PT",
+        "Europe/Lisbon",
+        4,
+        2,
+        "119",
+        "EUR",
+        ["wifi", "kitchen", "air_conditioning"],
+    ),
     ("max", "Bairro Alto Rooftop", "Lisbon", "PT", "Europe/Lisbon", 2, 1, "99", "EUR", ["wifi", "kitchen", "terrace"]),
-    ("max", "Gràcia Modernist Flat", "Barcelona", "ES", "Europe/Madrid", 4, 2, "139", "EUR",
-     ["wifi", "kitchen", "air_conditioning", "balcony"]),
-    ("max", "Costa Brava Villa", "Cadaqués", "ES", "Europe/Madrid", 8, 4, "329", "EUR",
-     ["wifi", "kitchen", "pool", "parking", "garden"]),
-    ("max", "Jordaan Canal House", "Amsterdam", "NL", "Europe/Amsterdam", 4, 2, "199", "EUR",
-     ["wifi", "kitchen", "washer"]),
-    ("max", "Nyhavn Harbour Flat", "Copenhagen", "DK", "Europe/Copenhagen", 3, 1, "1450", "DKK",
-     ["wifi", "kitchen", "elevator"]),
-    ("max", "Alpine Chalet Zermatt", "Zermatt", "CH", "Europe/Zurich", 8, 4, "420", "CHF",
-     ["wifi", "kitchen", "fireplace", "sauna", "parking"]),
+    (
+        "max",
+        "Gràcia Modernist Flat",
+        "Barcelona",
+        "ES",
+        "Europe/Madrid",
+        4,
+        2,
+        "139",
+        "EUR",
+        ["wifi", "kitchen", "air_conditioning", "balcony"],
+    ),
+    (
+        "max",
+        "Costa Brava Villa",
+        "Cadaqués",
+        "ES",
+        "Europe/Madrid",
+        8,
+        4,
+        "329",
+        "EUR",
+        ["wifi", "kitchen", "pool", "parking", "garden"],
+    ),
+    (
+        "max",
+        "Jordaan Canal House",
+        "Amsterdam",
+        "NL",
+        "Europe/Amsterdam",
+        4,
+        2,
+        "199",
+        "EUR",
+        ["wifi", "kitchen", "washer"],
+    ),
+    (
+        "max",
+        "Nyhavn Harbour Flat",
+        "Copenhagen",
+        "DK",
+        "Europe/Copenhagen",
+        3,
+        1,
+        "1450",
+        "DKK",
+        ["wifi", "kitchen", "elevator"],
+    ),
+    (
+        "max",
+        "Alpine Chalet Zermatt",
+        "Zermatt",
+        "CH",
+        "Europe/Zurich",
+        8,
+        4,
+        "420",
+        "CHF",
+        ["wifi", "kitchen", "fireplace", "sauna", "parking"],
+    ),
 ]
 
-SOURCES = [BookingSource.DIRECT, BookingSource.AIRBNB, BookingSource.BOOKING_COM, BookingSource.EXPEDIA,
-           BookingSource.FEWO_DIREKT, BookingSource.GOOGLE_VR]
-FIRST = ["Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hugo", "Ines", "Jonas", "Lea", "Marco",
-         "Nora", "Oskar", "Paula", "Rafael", "Sofia", "Tom", "Ula", "Viktor"]
+SOURCES = [
+    BookingSource.DIRECT,
+    BookingSource.AIRBNB,
+    BookingSource.BOOKING_COM,
+    BookingSource.EXPEDIA,
+    BookingSource.FEWO_DIREKT,
+    BookingSource.GOOGLE_VR,
+]
+FIRST = [
+    "Anna",
+    "Ben",
+    "Clara",
+    "David",
+    "Emma",
+    "Felix",
+    "Greta",
+    "Hugo",
+    "Ines",
+    "Jonas",
+    "Lea",
+    "Marco",
+    "Nora",
+    "Oskar",
+    "Paula",
+    "Rafael",
+    "Sofia",
+    "Tom",
+    "Ula",
+    "Viktor",
+]
 LAST = ["Schmidt", "Müller", "Silva", "García", "Jansen", "Nielsen", "Rossi", "Dubois", "Novak", "Berg"]
 
 
@@ -70,7 +218,7 @@ class Command(BaseCommand):
         rng = random.Random(seed)
         ensure_roles()
         users = self._users()
-        today = date.today()
+        today = timezone.localdate()
         created_props = []
         for spec in PROPERTIES:
             prop, created = self._property(users, spec)
@@ -85,10 +233,12 @@ class Command(BaseCommand):
                 continue  # already seeded
             self._rules(prop)
             made += self._calendar(prop, rng, today)
-        self.stdout.write(self.style.SUCCESS(
-            f"Demo data ready: {Property.objects.count()} properties, {Booking.objects.count()} bookings "
-            f"({made} new)."
-        ))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {Property.objects.count()} properties, {Booking.objects.count()} bookings "
+                f"({made} new)."
+            )
+        )
 
     def _users(self) -> dict:
         User = get_user_model()
@@ -101,8 +251,8 @@ class Command(BaseCommand):
         ]
         for username, password, superuser, groups in specs:
             user, created = User.objects.get_or_create(
-                username=username, defaults={"email": f"{username}@pms.localhost", "is_staff": True,
-                                             "is_superuser": superuser}
+                username=username,
+                defaults={"email": f"{username}@pms.localhost", "is_staff": True, "is_superuser": superuser},
             )
             if created:
                 user.set_password(password)
@@ -119,21 +269,34 @@ class Command(BaseCommand):
         prop, created = Property.objects.get_or_create(
             slug=slugify(name),
             defaults=dict(
-                owner=users[owner], name=name, city=city, country=country, timezone=tz,
+                owner=users[owner],
+                name=name,
+                city=city,
+                country=country,
+                timezone=tz,
                 address={"street": "Demo street 1", "postal_code": "10000", "city": city, "country": country},
                 description=f"A lovely place to stay in {city}: {', '.join(amenities)}.",
                 house_rules="No smoking. No parties. Quiet hours 22:00-07:00.",
-                max_guests=guests, bedrooms=bedrooms, bathrooms=Decimal("1.0") + (bedrooms > 2),
-                base_price=Decimal(price), currency=currency, amenities=amenities,
+                max_guests=guests,
+                bedrooms=bedrooms,
+                bathrooms=Decimal("1.0") + (bedrooms > 2),
+                base_price=Decimal(price),
+                currency=currency,
+                amenities=amenities,
                 cleaning_fee=(Decimal(price) * Decimal("0.4")).quantize(Decimal("1")),
-                default_min_stay=2, default_max_stay=28, min_notice_hours=24, max_advance_days=365,
+                default_min_stay=2,
+                default_max_stay=28,
+                min_notice_hours=24,
+                max_advance_days=365,
                 cancellation_policy=["flexible", "moderate", "strict"][len(name) % 3],
             ),
         )
         if created:
             for i in range(3):
                 PropertyPhoto.objects.create(
-                    property=prop, position=i, caption=f"{name} – view {i + 1}",
+                    property=prop,
+                    position=i,
+                    caption=f"{name} – view {i + 1}",
                     url=f"/static/demo/photo-{(len(name) + i) % 6 + 1}.svg",
                 )
         return prop, created
@@ -141,18 +304,31 @@ class Command(BaseCommand):
     def _rules(self, prop: Property) -> None:
         if PricingRule.objects.filter(property=prop).exists():
             return
-        year = date.today().year
+        year = timezone.localdate().year
         rules = [
             ("Weekend", "weekend", "percentage", "15", {"days": [4, 5]}, 10),
-            ("Summer season", "seasonal", "percentage", "25",
-             {"start_date": f"{year}-07-01", "end_date": f"{year}-09-01", "recurring_yearly": True}, 5),
+            (
+                "Summer season",
+                "seasonal",
+                "percentage",
+                "25",
+                {"start_date": f"{year}-07-01", "end_date": f"{year}-09-01", "recurring_yearly": True},
+                5,
+            ),
             ("Weekly discount", "length_of_stay", "percentage", "-10", {"min_nights": 7}, 20),
             ("Last minute", "last_minute", "percentage", "-8", {"max_days_before": 3}, 30),
             ("Tourist tax", "tax_per_person_night", "fixed", "2.50", {}, 50),
         ]
         for name, rule_type, adj_type, value, cond, prio in rules:
-            PricingRule.objects.create(property=prop, name=name, rule_type=rule_type, adjustment_type=adj_type,
-                                       adjustment_value=Decimal(value), conditions=cond, priority=prio)
+            PricingRule.objects.create(
+                property=prop,
+                name=name,
+                rule_type=rule_type,
+                adjustment_type=adj_type,
+                adjustment_value=Decimal(value),
+                conditions=cond,
+                priority=prio,
+            )
 
     def _calendar(self, prop: Property, rng: random.Random, today: date) -> int:
         made = 0
@@ -165,7 +341,9 @@ class Command(BaseCommand):
             if rng.random() < 0.08:
                 try:
                     availability_services.block_create(
-                        property_id=prop.pk, start_date=day, end_date=check_out,
+                        property_id=prop.pk,
+                        start_date=day,
+                        end_date=check_out,
                         block_type=rng.choice([AvailabilityBlock.Type.BLOCKED, AvailabilityBlock.Type.MAINTENANCE]),
                         note="Owner stay" if rng.random() < 0.5 else "Painting",
                     )
@@ -175,15 +353,21 @@ class Command(BaseCommand):
                 continue
             source = rng.choice(SOURCES)
             guest = booking_services.GuestData(
-                first_name=rng.choice(FIRST), last_name=rng.choice(LAST),
-                email=f"guest{rng.randint(1, 400)}@example.com", country=rng.choice(["DE", "NL", "US", "GB", "FR"]),
+                first_name=rng.choice(FIRST),
+                last_name=rng.choice(LAST),
+                email=f"guest{rng.randint(1, 400)}@example.com",
+                country=rng.choice(["DE", "NL", "US", "GB", "FR"]),
                 language=rng.choice(["en", "de"]),
             )
             try:
                 with transaction.atomic():
                     booking = booking_services.booking_create(
-                        property_id=prop.pk, check_in=day, check_out=check_out,
-                        guests=rng.randint(1, prop.max_guests), source=source, guest=guest,
+                        property_id=prop.pk,
+                        check_in=day,
+                        check_out=check_out,
+                        guests=rng.randint(1, prop.max_guests),
+                        source=source,
+                        guest=guest,
                         status=BookingStatus.CONFIRMED,
                         external_id=None if source == BookingSource.DIRECT else f"{source}-{prop.pk}-{day:%Y%m%d}",
                         payment_status="paid" if source == BookingSource.DIRECT else "not_required",
