@@ -8,7 +8,7 @@ PIP := $(VENV)/bin/pip
 DB_NAME ?= pms
 export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(DB_NAME)
 
-.PHONY: demo test venv services lint db
+.PHONY: demo test venv services lint db system-packages messages
 
 $(VENV)/.installed: requirements/base.txt requirements/dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -28,12 +28,24 @@ db: venv services
 lint: venv
 	$(VENV)/bin/ruff check .
 
-test: venv services lint
+# Debian's Chromium (browser tests; no browser download) and gettext (German catalogue)
+system-packages:
+	@command -v chromium >/dev/null && command -v msgfmt >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null)
+
+messages: venv system-packages
+	$(PY) manage.py compilemessages -l de --ignore=.venv -v 0
+
+test: venv services system-packages lint messages
 	$(PY) -m pytest --create-db -p no:cacheprovider $(PYTEST_ARGS)
 
 demo: export DEBUG = 1
 demo: export SECRET_KEY = demo-insecure-secret-key
-demo: db
+demo: export STRIPE_SANDBOX = 1
+demo: export STRIPE_SANDBOX_PORT ?= 8420
+demo: export STRIPE_API_BASE = http://127.0.0.1:$(STRIPE_SANDBOX_PORT)
+demo: export SITE_URL ?= http://127.0.0.1:$(or $(PORT),8000)
+demo: db messages
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_periodic_tasks
 	$(PY) manage.py collectstatic --noinput -v 0

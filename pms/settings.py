@@ -45,6 +45,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -106,10 +107,17 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # whitenoise serves /static/ from gunicorn (compressed copies made by collectstatic)
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "/media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 
@@ -132,7 +140,14 @@ CELERY_TIMEZONE = "UTC"
 HOLD_MINUTES = env.int("HOLD_MINUTES", default=10)
 BOOKING_REFERENCE_PREFIX = env.str("BOOKING_REFERENCE_PREFIX", default="PMS")
 # Dotted paths of callables run for every outbox event once it is committed.
-OUTBOX_HANDLERS = env.list("OUTBOX_HANDLERS", default=[])
+OUTBOX_HANDLERS = env.list(
+    "OUTBOX_HANDLERS",
+    default=[
+        "apps.channels.outbox.handle_event",
+        "apps.payments.outbox.handle_event",
+        "apps.storefront.outbox.handle_event",
+    ],
+)
 DB_RETRY_ATTEMPTS = env.int("DB_RETRY_ATTEMPTS", default=5)
 LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=10000)
 
@@ -162,3 +177,92 @@ if not DEBUG:
 
 # --- Sandboxes (local platform simulators under /sandbox/) --------------------------------------
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+
+# --- Channel manager ----------------------------------------------------------------------------
+# AES-256-GCM keys for channel secrets: "kid1:<base64 32 bytes>,kid2:..."; the active one encrypts.
+CHANNEL_ENCRYPTION_KEYS = env.str("CHANNEL_ENCRYPTION_KEYS", default="")
+CHANNEL_ENCRYPTION_KEY_ID = env.str("CHANNEL_ENCRYPTION_KEY_ID", default="")
+CHANNEL_ENCRYPTION_REQUIRE_KEYS = env.bool("CHANNEL_ENCRYPTION_REQUIRE_KEYS", default=False)
+CHANNEL_HTTP_TIMEOUT = env.float("CHANNEL_HTTP_TIMEOUT", default=10.0)
+CHANNEL_PUSH_HORIZON_DAYS = env.int("CHANNEL_PUSH_HORIZON_DAYS", default=365)
+CHANNEL_DELIVERY_MAX_ATTEMPTS = env.int("CHANNEL_DELIVERY_MAX_ATTEMPTS", default=8)
+CHANNEL_RETRY_BASE_SECONDS = env.float("CHANNEL_RETRY_BASE_SECONDS", default=5.0)
+CHANNEL_RETRY_MAX_SECONDS = env.float("CHANNEL_RETRY_MAX_SECONDS", default=900.0)
+CHANNEL_BREAKER_THRESHOLD = env.int("CHANNEL_BREAKER_THRESHOLD", default=5)
+CHANNEL_BREAKER_COOLDOWN_SECONDS = env.float("CHANNEL_BREAKER_COOLDOWN_SECONDS", default=30.0)
+# Token bucket per platform: "platform:rate_per_second:burst,..."
+CHANNEL_RATE_LIMITS = env.str("CHANNEL_RATE_LIMITS", default="booking_com:5:10,default:5:10")
+CHANNEL_WEBHOOK_TOLERANCE_SECONDS = env.int("CHANNEL_WEBHOOK_TOLERANCE_SECONDS", default=300)
+CHANNEL_REDIS_URL = env.str("CHANNEL_REDIS_URL", default=REDIS_URL)
+CHANNEL_REDIS_PREFIX = env.str("CHANNEL_REDIS_PREFIX", default="pms:channels")
+
+# --- Payments (Stripe) ------------------------------------------------------------------------
+# STRIPE_API_BASE empty = the real Stripe; set it to a local sandbox (manage.py stripe_sandbox).
+# STRIPE_SANDBOX allows the plain card form that confirms payments server-side: only with a sandbox.
+STRIPE_SANDBOX = env.bool("STRIPE_SANDBOX", default=False)
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default="sk_test_sandbox" if STRIPE_SANDBOX else "")
+STRIPE_PUBLISHABLE_KEY = env.str("STRIPE_PUBLISHABLE_KEY", default="pk_test_sandbox" if STRIPE_SANDBOX else "")
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default="whsec_sandbox" if STRIPE_SANDBOX else "")
+STRIPE_TIMEOUT_SECONDS = env.float("STRIPE_TIMEOUT_SECONDS", default=20.0)
+STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
+
+# --- iCal (export feeds, import of platforms' feeds) --------------------------------------------
+ICAL_FETCH_TIMEOUT = env.float("ICAL_FETCH_TIMEOUT", default=15.0)  # seconds per connect/read
+ICAL_MAX_BYTES = env.int("ICAL_MAX_BYTES", default=5 * 1024 * 1024)  # larger feeds are refused
+ICAL_ALLOW_PRIVATE_HOSTS = env.bool("ICAL_ALLOW_PRIVATE_HOSTS", default=SANDBOX_ENABLED)  # SSRF guard off for sandboxes
+
+# --- Integrator API (/api/v1, apps.api) -------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["apps.api.throttling.TokenRateThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.StablePageNumberPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "apps.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per token (per user for session auth, per IP for anonymous doc reads).
+API_THROTTLE_RATE = env.str("API_THROTTLE_RATE", default="1200/minute")
+# Idempotency-Key ledger: rows kept this long; an in-progress row older than this is taken over.
+IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=24)
+IDEMPOTENCY_LOCK_SECONDS = env.int("IDEMPOTENCY_LOCK_SECONDS", default=120)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PMS-Webapp Integrator API",
+    "DESCRIPTION": (
+        "Owner-scoped REST API for property managers' own tools. Authenticate with an API token created in "
+        "the admin (`Authorization: Bearer <token>`). Errors always look like "
+        '`{"error": {"code": "...", "message": "...", "details": {...}}}`. POSTs accept an `Idempotency-Key`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.api.schema.add_error_responses",
+    ],
+}
+
+# --- Guest pages (storefront) -------------------------------------------------------------------
+STOREFRONT_NAME = env.str("STOREFRONT_NAME", default="Direct Stays")  # brand shown on guest pages and e-mails
+# How long a guest-portal magic link works (seconds); confirmation links do not expire.
+GUEST_PORTAL_LINK_MAX_AGE = env.int("GUEST_PORTAL_LINK_MAX_AGE", default=72 * 3600)

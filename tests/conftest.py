@@ -4,6 +4,8 @@ import pytest
 
 from tests.factories import PropertyFactory, UserFactory, make_owner, make_staff
 
+pytest_plugins = ["tests.stripe_fixtures"]
+
 
 @pytest.fixture
 def alice(db):

@@ -1,4 +1,45 @@
-from django.urls import path  # noqa: F401
+"""/api/: v1 resources, the OpenAPI schema and its docs (served offline from the sidecar)."""
+
+from __future__ import annotations
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.routers import SimpleRouter
+
+from apps.availability.api import BlockViewSet, PricingRuleViewSet, QuoteView, SearchView
+from apps.bookings.api import BookingViewSet, GuestViewSet
+from apps.core.api import SyncEventViewSet
+from apps.properties.api import PropertyPhotoViewSet, PropertyViewSet
+
+from .exceptions import not_found_view
 
 app_name = "api"
-urlpatterns: list = []
+
+router = SimpleRouter()
+router.register("properties", PropertyViewSet, basename="property")
+router.register("photos", PropertyPhotoViewSet, basename="photo")
+router.register("blocks", BlockViewSet, basename="block")
+router.register("pricing-rules", PricingRuleViewSet, basename="pricing-rule")
+router.register("bookings", BookingViewSet, basename="booking")
+router.register("guests", GuestViewSet, basename="guest")
+router.register("sync-events", SyncEventViewSet, basename="sync-event")
+try:
+    from apps.channels.api import ChannelConnectionViewSet
+except ImportError:  # channels app not ready: the rest of the API still works
+    ChannelConnectionViewSet = None
+if ChannelConnectionViewSet is not None:
+    router.register("channel-connections", ChannelConnectionViewSet, basename="channel-connection")
+
+v1 = [
+    path("quotes/", QuoteView.as_view(), name="quote"),
+    path("search/", SearchView.as_view(), name="search"),
+    *router.urls,
+]
+
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    path("docs/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    re_path(r"^.*$", not_found_view),
+]

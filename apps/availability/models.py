@@ -151,6 +151,7 @@ class OccupiedNight(models.Model):
         indexes = [
             models.Index(fields=["booking"], name="occupied_night_booking"),
             models.Index(fields=["block"], name="occupied_night_block"),
+            models.Index(fields=["property", "night"], name="occupied_night_property_night"),
         ]
 
 

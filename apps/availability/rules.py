@@ -44,10 +44,11 @@ def _positive_int(conditions: dict[str, Any], key: str, errors: list[str], *, mi
 
 def _iso_date(conditions: dict[str, Any], key: str, errors: list[str]) -> date | None:
     value = conditions.get(key)
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        pass
+    if isinstance(value, str) and len(value) == 10:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            pass
     errors.append(f"conditions.{key} must be a date in the form YYYY-MM-DD.")
     return None
 

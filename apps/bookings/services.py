@@ -408,3 +408,16 @@ def holds_expire(*, now: datetime | None = None, limit: int = 500) -> list[int]:
             continue  # confirmed or cancelled meanwhile
         expired.append(booking_id)
     return expired
+
+
+def booking_payment_status_set(*, booking_id: int, payment_status: str) -> bool:
+    """Record how the booking stands with its payments (paid, refunded, ...). Not a calendar
+    change, so no lock and no outbox event. Returns True if the value changed."""
+    if payment_status not in PaymentStatus.values:
+        raise BookingValidationError(f"Unknown payment status “{payment_status}”.")
+    changed = (
+        Booking.objects.filter(pk=booking_id)
+        .exclude(payment_status=payment_status)
+        .update(payment_status=payment_status, updated_at=timezone.now())
+    )
+    return bool(changed)

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "channels"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("<slug:platform>/", views.webhook, name="webhook"),
+]

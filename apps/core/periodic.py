@@ -9,4 +9,10 @@ from __future__ import annotations
 PERIODIC_TASKS: list[dict] = [
     {"name": "Outbox sweeper", "task": "core.sweep_outbox", "every_seconds": 30},
     {"name": "Expire lapsed holds", "task": "bookings.expire_holds", "every_seconds": 60},
+    {"name": "Channels: deliveries due", "task": "channels.deliver_due", "every_seconds": 15},
+    {"name": "Channels: pull reservations", "task": "channels.pull_reservations", "every_seconds": 20},
+    {"name": "Channels: import iCal feeds", "task": "channels.import_ical_feeds", "every_seconds": 900},
+    {"name": "Channels: daily reconciliation", "task": "channels.reconcile_all", "crontab": ("30", "3")},
+    {"name": "Purge old Idempotency-Key records", "task": "api.purge_idempotency_records", "every_seconds": 3600},
+    {"name": "Payments: cancel stale intents, settle, retry refunds", "task": "payments.sweep", "every_seconds": 120},
 ]

@@ -13,8 +13,9 @@ OWNER_MODELS = {
     "availability": ["availabilityblock", "pricingrule"],
     "bookings": ["booking", "guest"],
     "core": ["syncevent"],
+    "storefront": ["review"],
 }
-READ_ONLY = {("core", "syncevent")}
+READ_ONLY = {("core", "syncevent"), ("storefront", "review")}
 
 
 def ensure_roles(**_: object) -> None:

@@ -3,4 +3,5 @@ from django.urls import include, path
 app_name = "sandbox"
 urlpatterns: list = [
     path("ical/", include("apps.sandbox.ical_urls")),
+    path("booking_com/", include("apps.sandbox.booking_com_urls")),
 ]

@@ -227,6 +227,7 @@ class Command(BaseCommand):
         assign_perm("properties.view_property", cohost, created_props[0][0])
         assign_perm("properties.change_property", cohost, created_props[0][0])
 
+        self._channels([p for p, _ in created_props])
         made = 0
         for prop, _ in tqdm(created_props, desc="properties", unit="prop", disable=options.get("verbosity", 1) < 1):
             if Booking.objects.filter(property=prop).exists():
@@ -300,6 +301,43 @@ class Command(BaseCommand):
                     url=f"/static/demo/photo-{(len(name) + i) % 6 + 1}.svg",
                 )
         return prop, created
+
+    def _channels(self, props: list[Property]) -> None:
+        """A Booking.com connection to the local simulator and an Airbnb iCal feed on the sandbox host."""
+        from django.conf import settings
+
+        from apps.channels.models import ChannelConnection
+        from apps.sandbox import ical_host
+        from apps.sandbox.models import SimListing
+
+        site = settings.SITE_URL.rstrip("/")
+        bcom_prop, ical_prop = props[0], props[1]
+        SimListing.objects.get_or_create(
+            hotel_code="1000001",
+            defaults={"name": bcom_prop.name, "username": "demo-machine-account", "password": "demo-sim-secret",
+                      "room_code": "101", "rate_plan_code": "1", "currency": bcom_prop.currency},
+        )
+        if not ChannelConnection.objects.filter(property=bcom_prop, platform="booking_com").exists():
+            conn = ChannelConnection(
+                property=bcom_prop, platform="booking_com", label="Booking.com (simulator)",
+                external_property_id="1000001", external_room_id="101", external_rate_plan_id="1",
+                base_url=f"{site}/sandbox/booking_com", auth_scheme="basic", username="demo-machine-account",
+            )
+            conn.set_secret("access_token", "demo-sim-secret")
+            conn.save()
+        start = timezone.localdate() + timedelta(days=40)
+        end = start + timedelta(days=4)
+        feed = (
+            "BEGIN:VCALENDAR\r\nPRODID:-//Airbnb Inc//Hosting Calendar 1.0//EN\r\nVERSION:2.0\r\n"
+            f"BEGIN:VEVENT\r\nDTEND;VALUE=DATE:{end:%Y%m%d}\r\nDTSTART;VALUE=DATE:{start:%Y%m%d}\r\n"
+            "UID:demo-airbnb-1@airbnb.com\r\nSUMMARY:Reserved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        )
+        ical_host.feed_set(name="demo-airbnb", body=feed)
+        ChannelConnection.objects.get_or_create(
+            property=ical_prop, platform="ical",
+            defaults={"label": "Airbnb iCal feed (sandbox)", "ical_source": "airbnb",
+                      "ical_import_url": f"{site}/sandbox/ical/demo-airbnb.ics"},
+        )
 
     def _rules(self, prop: Property) -> None:
         if PricingRule.objects.filter(property=prop).exists():

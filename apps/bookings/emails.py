@@ -1,0 +1,126 @@
+"""Guest e-mails: confirmation, cancellation and the guest-portal magic link.
+
+Each is an HTML + plain-text pair rendered from ``templates/emails/``, in the guest's language
+(``Guest.language``), with dates and times in the property's time zone. Call them after the
+change has committed (from the outbox handler or ``transaction.on_commit``), never under a lock.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+
+from apps.bookings import tokens
+from apps.bookings.models import Booking
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["send_booking_confirmation", "send_booking_cancellation", "send_magic_link"]
+
+
+def _load(booking_id: int) -> Booking | None:
+    booking = Booking.objects.select_related("property", "guest").filter(pk=booking_id).first()
+    if booking is None:
+        logger.warning("email: booking %s not found", booking_id)
+        return None
+    if booking.guest is None or not booking.guest.email:
+        logger.info("email: booking %s has no guest e-mail; nothing sent", booking.reference)
+        return None
+    return booking
+
+
+def _language(booking: Booking) -> str:
+    lang = booking.guest.language if booking.guest else ""
+    return lang if lang in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+
+
+def _context(booking: Booking, **extra: Any) -> dict[str, Any]:
+    from apps.storefront import selectors
+
+    prop = booking.property
+    return {
+        "booking": booking,
+        "property": prop,
+        "guest": booking.guest,
+        "times": selectors.stay_times(prop=prop, check_in=booking.check_in, check_out=booking.check_out),
+        "breakdown": selectors.price_lines(booking.price_snapshot or {}),
+        "confirmation_url": tokens.confirmation_url(reference=booking.reference),
+        "portal_request_url": settings.SITE_URL.rstrip("/") + reverse("storefront:portal_request"),
+        "site_url": settings.SITE_URL.rstrip("/"),
+        **extra,
+    }
+
+
+def _send(*, booking: Booking, template: str, context: dict[str, Any]) -> int:
+    with translation.override(_language(booking)):
+        subject = render_to_string(f"emails/{template}_subject.txt", context).strip().replace("\n", " ")
+        text = render_to_string(f"emails/{template}.txt", context)
+        html = render_to_string(f"emails/{template}.html", context)
+    message = EmailMultiAlternatives(
+        subject=subject, body=text, from_email=settings.DEFAULT_FROM_EMAIL, to=[booking.guest.email]
+    )
+    message.attach_alternative(html, "text/html")
+    sent = message.send()
+    logger.info("email %s sent for %s", template, booking.reference)
+    return sent
+
+
+def send_booking_confirmation(*, booking_id: int) -> int:
+    """The booking is confirmed: reference, property-local times, price breakdown, links."""
+    booking = _load(booking_id)
+    if booking is None:
+        return 0
+    portal = tokens.portal_url(booking_id=booking.pk, email=booking.guest.email)
+    return _send(booking=booking, template="booking_confirmation", context=_context(booking, portal_url=portal))
+
+
+def send_booking_cancellation(*, booking_id: int, refund_amount: Any = None) -> int:
+    """The booking was cancelled (by the guest, the owner, or an expired hold)."""
+    booking = _load(booking_id)
+    if booking is None:
+        return 0
+    if refund_amount is None:
+        refund_amount = _refunded_amount(booking)
+    return _send(
+        booking=booking, template="booking_cancellation", context=_context(booking, refund_amount=refund_amount)
+    )
+
+
+def send_magic_link(*, booking_id: int) -> int:
+    """A signed, expiring link to the guest portal for this booking."""
+    booking = _load(booking_id)
+    if booking is None:
+        return 0
+    hours = int(getattr(settings, "GUEST_PORTAL_LINK_MAX_AGE", 72 * 3600)) // 3600
+    portal = tokens.portal_url(booking_id=booking.pk, email=booking.guest.email)
+    return _send(booking=booking, template="magic_link", context=_context(booking, portal_url=portal, hours=hours))
+
+
+def _refunded_amount(booking: Booking) -> Any:
+    """What was refunded for this booking, if the payments app records refunds (else None)."""
+    try:
+        from apps.payments.models import Refund  # noqa: PLC0415 - optional dependency
+    except Exception:  # payments app not there: say nothing about money
+        return None
+    try:
+        from django.db.models import Sum
+
+        field_names = {f.name for f in Refund._meta.get_fields()}
+        if "payment" in field_names:
+            qs = Refund.objects.filter(payment__booking=booking)
+        elif "booking" in field_names:
+            qs = Refund.objects.filter(booking=booking)
+        else:
+            return None
+        if "status" in field_names:
+            qs = qs.exclude(status__in=["failed", "canceled", "cancelled"])
+        return qs.aggregate(total=Sum("amount"))["total"]
+    except Exception:
+        logger.exception("could not read refunds for %s", booking.reference)
+        return None

@@ -1,0 +1,193 @@
+"""Outbound delivery: one attempt of one Delivery row, with breaker, rate limit, retries, dead letters.
+
+The row is claimed by compare-and-swap (pending/retrying -> in_progress), the core's calendar is
+read, then the adapter talks to the platform with no database lock held. The outcome is written
+afterwards. Breaker and rate-limit refusals reschedule without spending an attempt.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import breaker, ratelimit
+from .adapters import get_adapter
+from .adapters.base import AdapterError, ErrorKind
+from .adapters.booking_com import month_chunks
+from .models import ChannelAlert, ChannelConnection, Delivery
+from .selectors import calendar_states
+
+logger = logging.getLogger(__name__)
+
+STALE_CLAIM = timedelta(minutes=5)
+
+
+@dataclass
+class AttemptOutcome:
+    status: str
+    delay: float | None = None  # seconds until the next attempt, when rescheduled
+    error: str = ""
+
+
+def backoff_seconds(attempts: int, *, retry_after: float | None = None) -> float:
+    """Exponential backoff with equal jitter, capped; never shorter than the platform's Retry-After."""
+    base = settings.CHANNEL_RETRY_BASE_SECONDS * (2 ** max(0, attempts - 1))
+    capped = min(settings.CHANNEL_RETRY_MAX_SECONDS, base)
+    delay = capped / 2 + random.uniform(0, capped / 2)
+    if retry_after:
+        delay = max(delay, retry_after)
+    return delay
+
+
+def _schedule(delivery_id: int, delay: float | None) -> None:
+    """Enqueue the next attempt after ``delay`` seconds (the due-deliveries sweeper is the backstop).
+    Eager mode (tests) runs tasks inline, where a countdown means nothing: the sweeper retries."""
+    if delay is None or settings.CELERY_TASK_ALWAYS_EAGER:
+        return
+    from .outbox import enqueue_deliveries
+
+    transaction.on_commit(lambda: enqueue_deliveries([delivery_id], countdown=max(0.1, delay)))
+
+
+def _reschedule(delivery: Delivery, *, delay: float, reason: str, now: datetime) -> AttemptOutcome:
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.RETRYING,
+        next_attempt_at=now + timedelta(seconds=delay),
+        last_error=reason[:2000],
+        updated_at=now,
+    )
+    _schedule(delivery.pk, delay)
+    return AttemptOutcome(Delivery.Status.RETRYING, delay, reason)
+
+
+def _alert(conn: ChannelConnection, *, kind: str, message: str, details: dict) -> None:
+    ChannelAlert.objects.create(
+        property_id=conn.property_id, connection=conn, kind=kind, message=message[:2000], details=details
+    )
+
+
+def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> AttemptOutcome:
+    now = now or timezone.now()
+    claimed = (
+        Delivery.objects.filter(pk=delivery_id, status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING])
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(status=Delivery.Status.IN_PROGRESS, claimed_at=now, updated_at=now)
+    )
+    if not claimed:
+        return AttemptOutcome("skipped")
+    delivery = Delivery.objects.select_related("connection", "connection__property").get(pk=delivery_id)
+    conn = delivery.connection
+    platform = conn.platform
+    if not conn.sync_enabled:
+        Delivery.objects.filter(pk=delivery.pk).update(
+            status=Delivery.Status.DEAD, last_error="Sync is disabled for this connection.", last_error_kind="disabled"
+        )
+        return AttemptOutcome(Delivery.Status.DEAD, error="disabled")
+
+    allowed, wait = breaker.allow(platform)
+    if not allowed:
+        return _reschedule(delivery, delay=wait, reason=f"Circuit breaker for {platform} is open.", now=now)
+
+    days = calendar_states(prop=conn.property, start=delivery.range_start, end=delivery.range_end)
+    cost = min(ratelimit.limits_for(platform)[1], max(1, 2 * len(month_chunks(days))))
+    wait = ratelimit.take(platform, cost=cost)
+    if wait > 0:
+        return _reschedule(delivery, delay=wait, reason=f"Rate limit for {platform}: waiting.", now=now)
+
+    Delivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
+    attempts = delivery.attempts + 1
+    try:
+        result = get_adapter(conn).push_calendar(days)  # network I/O, no lock held
+    except AdapterError as exc:
+        return _failed(delivery, conn, exc, attempts=attempts, now=timezone.now())
+    except Exception as exc:  # a bug must not lose the delivery: retry it like a transient error
+        logger.exception("delivery %s crashed", delivery.pk)
+        err = AdapterError(f"Unexpected error: {type(exc).__name__}", kind=ErrorKind.RETRYABLE)
+        return _failed(delivery, conn, err, attempts=attempts, now=timezone.now())
+    done = timezone.now()
+    breaker.record_success(platform)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.SUCCEEDED,
+        delivered_at=done,
+        http_status=result.http_status,
+        latency_ms=result.latency_ms,
+        requests_sent=F("requests_sent") + result.requests,
+        last_error="; ".join(result.warnings)[:2000],
+        last_error_kind="",
+        next_attempt_at=None,
+        updated_at=done,
+    )
+    ChannelConnection.objects.filter(pk=conn.pk).update(
+        last_sync_at=done, sync_status=ChannelConnection.SyncStatus.OK, last_error=""
+    )
+    return AttemptOutcome(Delivery.Status.SUCCEEDED)
+
+
+def _failed(delivery: Delivery, conn: ChannelConnection, exc: AdapterError, *, attempts: int, now: datetime):
+    platform = conn.platform
+    if exc.kind in (ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED):
+        breaker.record_failure(platform)
+    message = str(exc)[:2000]
+    ChannelConnection.objects.filter(pk=conn.pk).update(
+        sync_status=ChannelConnection.SyncStatus.ERROR, last_error=message
+    )
+    common = {
+        "last_error": message,
+        "last_error_kind": str(exc.kind),
+        "http_status": exc.http_status,
+        "updated_at": now,
+    }
+    give_up = exc.kind in (ErrorKind.AUTH, ErrorKind.PERMANENT) or attempts >= settings.CHANNEL_DELIVERY_MAX_ATTEMPTS
+    if give_up:
+        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DEAD, next_attempt_at=None, **common)
+        _alert(
+            conn,
+            kind=ChannelAlert.Kind.AUTH if exc.kind == ErrorKind.AUTH else ChannelAlert.Kind.DEAD_LETTER,
+            message=f"Delivery {delivery.pk} to {conn.get_platform_display()} gave up after {attempts} "
+            f"attempt(s): {message}",
+            details={"delivery_id": delivery.pk, "kind": str(exc.kind)},
+        )
+        logger.warning("delivery %s dead: %s", delivery.pk, message)
+        return AttemptOutcome(Delivery.Status.DEAD, error=message)
+    delay = backoff_seconds(attempts, retry_after=exc.retry_after)
+    Delivery.objects.filter(pk=delivery.pk).update(
+        status=Delivery.Status.RETRYING, next_attempt_at=now + timedelta(seconds=delay), **common
+    )
+    _schedule(delivery.pk, delay)
+    return AttemptOutcome(Delivery.Status.RETRYING, delay, message)
+
+
+def delivery_retry(*, delivery_id: int) -> bool:
+    """Put a dead letter back in the queue (admin action). Returns whether it was dead."""
+    changed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.DEAD).update(
+        status=Delivery.Status.PENDING, attempts=0, next_attempt_at=None, updated_at=timezone.now()
+    )
+    if changed:
+        from .outbox import enqueue_deliveries
+
+        transaction.on_commit(lambda: enqueue_deliveries([delivery_id]))
+    return bool(changed)
+
+
+def release_stale_claims(*, now: datetime | None = None) -> int:
+    """A worker that died mid-attempt leaves its row in_progress; give it back after STALE_CLAIM."""
+    now = now or timezone.now()
+    return Delivery.objects.filter(status=Delivery.Status.IN_PROGRESS, claimed_at__lt=now - STALE_CLAIM).update(
+        status=Delivery.Status.RETRYING, next_attempt_at=now, updated_at=now
+    )
+
+
+def deliveries_run_due(*, now: datetime | None = None, limit: int = 200) -> list[AttemptOutcome]:
+    """The sweeper: attempt every delivery whose time has come."""
+    from .selectors import due_delivery_ids
+
+    now = now or timezone.now()
+    release_stale_claims(now=now)
+    return [delivery_attempt(delivery_id=pk, now=now) for pk in due_delivery_ids(now=now, limit=limit)]

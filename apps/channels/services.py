@@ -1,0 +1,134 @@
+"""Writes of the channel manager. Channel reservations enter through the same booking services as
+every other source (``apps.bookings.services``), which take the property lock."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+
+from apps.bookings import services as booking_services
+from apps.bookings.errors import BookingConflict, InvalidTransition
+from apps.bookings.models import Booking, BookingStatus, PaymentStatus
+from apps.core.errors import DomainError
+from apps.core.models import SyncEvent
+from apps.core.outbox import event_emit
+
+from .adapters.base import ChannelReservation
+from .conflicts import resolve_status
+from .models import ChannelAlert, ChannelConnection
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ApplyResult:
+    outcome: str  # created | changed | cancelled | exists | unchanged | refused | failed | ignored
+    booking_id: int | None = None
+    message: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> bool:
+        return self.outcome == "refused"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"outcome": self.outcome, "booking_id": self.booking_id, "message": self.message, **self.details}
+
+
+def alert_create(
+    *,
+    connection: ChannelConnection | None,
+    property_id: int | None,
+    kind: str,
+    message: str,
+    details: dict | None = None,
+) -> ChannelAlert:
+    logger.warning("channel alert %s: %s", kind, message)
+    return ChannelAlert.objects.create(
+        connection=connection, property_id=property_id, kind=kind, message=message[:2000], details=details or {}
+    )
+
+
+def _guest(res: ChannelReservation) -> booking_services.GuestData:
+    return booking_services.GuestData(
+        first_name=res.first_name or "Guest", last_name=res.last_name, email=res.email if "@" in res.email else ""
+    )
+
+
+def reservation_apply(*, connection: ChannelConnection, reservation: ChannelReservation) -> ApplyResult:
+    """Apply one platform reservation (new / modified / cancelled) to the core.
+
+    A conflict is returned as ``refused`` (the caller refuses it on the platform after commit and
+    an alert is recorded); nothing is dropped silently.
+    """
+    platform = connection.platform
+    res = reservation
+    existing = Booking.objects.filter(source=platform, external_id=res.external_id).first()
+    try:
+        if res.status == "cancelled":
+            if existing is None:
+                return ApplyResult("ignored", message="Cancellation of a reservation we never had.")
+            winner = resolve_status(
+                booking_source=existing.source,
+                core_status=existing.status,
+                channel_status="cancelled",
+                update_source=platform,
+            )
+            if winner != "cancelled" or existing.status == BookingStatus.CANCELLED:
+                return ApplyResult("unchanged", existing.pk)
+            booking_services.booking_cancel(
+                booking_id=existing.pk, reason=f"Cancelled on {connection.get_platform_display()}.", source=platform
+            )
+            return ApplyResult("cancelled", existing.pk)
+        if existing is None:
+            booking = booking_services.booking_create(
+                property_id=connection.property_id,
+                check_in=res.check_in,
+                check_out=res.check_out,
+                guests=max(1, res.guests),
+                source=platform,
+                guest=_guest(res),
+                status=BookingStatus.CONFIRMED,
+                external_id=res.external_id,
+                total_price=res.total,
+                currency=res.currency if res.total is not None else None,
+                payment_status=PaymentStatus.NOT_REQUIRED,
+                enforce_rules=False,
+            )
+            return ApplyResult("created", booking.pk)
+        if existing.status == BookingStatus.CANCELLED:
+            return ApplyResult("unchanged", existing.pk, "The booking is already cancelled here.")
+        if (existing.check_in, existing.check_out, existing.guests) == (res.check_in, res.check_out, res.guests):
+            return ApplyResult("exists" if res.status == "new" else "unchanged", existing.pk)
+        booking_services.booking_change_stay(
+            booking_id=existing.pk,
+            check_in=res.check_in,
+            check_out=res.check_out,
+            guests=max(1, res.guests),
+            total_price=res.total,
+            source=platform,
+        )
+        return ApplyResult("changed", existing.pk)
+    except BookingConflict as exc:
+        return ApplyResult(
+            "refused", existing.pk if existing else None, str(exc), {"conflicts": exc.details.get("conflicts", [])}
+        )
+    except (InvalidTransition, DomainError) as exc:
+        return ApplyResult("failed", existing.pk if existing else None, str(exc))
+
+
+def connection_sync_now(*, connection_id: int) -> SyncEvent:
+    """Push the whole calendar horizon to one connection (admin "sync now")."""
+    conn = ChannelConnection.objects.get(pk=connection_id)
+    with transaction.atomic():
+        return event_emit(
+            event_type=SyncEvent.Type.AVAILABILITY_UPDATED,
+            entity_type="channel_connection",
+            entity_id=conn.pk,
+            property_id=conn.property_id,
+            source="manual",
+            payload={"property_id": conn.property_id, "connection_id": conn.pk, "reason": "sync_now"},
+        )

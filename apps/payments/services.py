@@ -1,0 +1,596 @@
+"""Every write of the payments app. Views, the storefront, admin, tasks and webhooks call these.
+
+Rules kept here:
+- No Stripe I/O while holding a lock: rows are locked only for short local updates; Stripe calls
+  run before or after those transactions.
+- Stripe's word is re-read, never taken from a request body: ``payment_apply_intent`` gets a
+  PaymentIntent freshly retrieved from the gateway, and is idempotent and monotonic (a success is
+  never undone by a later failure; a success is applied to the booking exactly once, ``settled_at``).
+- Refunds are written ``pending`` with a unique idempotency key *before* Stripe is called, and the
+  same key goes to Stripe, so a retry (or a replayed webhook) never refunds twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from apps.bookings import policies
+from apps.bookings import services as booking_services
+from apps.bookings.errors import InvalidTransition
+from apps.bookings.models import Booking, BookingStatus, PaymentStatus
+from apps.core.errors import Conflict, NotFound, ValidationFailed
+from apps.core.money import from_minor, round_money, to_minor
+
+from . import gateway
+from .gateway import CardDeclined, GatewayError, Intent, PaymentsNotConfigured
+from .models import Payment, Refund, StripeEvent
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "PayResult",
+    "checkout_start",
+    "sandbox_card_pay",
+    "payment_sync",
+    "payment_apply_intent",
+    "payment_cancel_for_booking",
+    "booking_cancel_by_guest",
+    "refund_preview",
+    "refund_create",
+    "stripe_event_process",
+    "payments_sweep",
+]
+
+PAID_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.CHECKED_OUT)
+HOLD_EXPIRED_REASON = "Hold expired before payment."
+
+
+@dataclass(frozen=True)
+class PayResult:
+    succeeded: bool
+    message: str
+    booking: Booking
+    payment: Payment | None = None
+    refund: Refund | None = None
+
+
+def _get_booking(booking_id: int) -> Booking:
+    booking = Booking.objects.select_related("property").filter(pk=booking_id).first()
+    if booking is None:
+        raise NotFound("Booking not found.", details={"booking_id": booking_id})
+    return booking
+
+
+# --- checkout -------------------------------------------------------------------------------------
+
+
+def checkout_start(*, booking_id: int) -> Payment:
+    """The PaymentIntent of a reserved booking: reused if one is open for the same amount, else created.
+
+    The idempotency key derives from the booking reference (and amount), so two concurrent calls,
+    or a retry after a crash between Stripe and our database, end with one PaymentIntent.
+    """
+    booking = _get_booking(booking_id)
+    succeeded = booking.payments.filter(status=Payment.Status.SUCCEEDED).first()
+    if succeeded is not None:
+        return succeeded
+    if booking.status != BookingStatus.RESERVED:
+        raise Conflict(
+            f"Booking {booking.reference} is not awaiting payment (it is {booking.get_status_display().lower()}).",
+            details={"status": booking.status},
+        )
+    amount = round_money(booking.total_price, booking.currency)
+    if amount <= 0:
+        raise ValidationFailed("This booking has nothing to pay.")
+    open_payments = booking.payments.exclude(status=Payment.Status.CANCELED).order_by("-created_at")
+    for existing in open_payments:
+        if existing.amount == amount and existing.currency == booking.currency:
+            return existing
+        # The price changed since: the old PaymentIntent must not be paid any more.
+        _cancel_intent(existing)
+    attempt = booking.payments.count()
+    amount_minor = to_minor(amount, booking.currency)
+    # Unique per booking row (a reset database reuses references; Stripe keeps keys for 24 h).
+    key = f"pms:{booking.reference}:{int(booking.created_at.timestamp())}:pi:{amount_minor}{booking.currency}:{attempt}"
+    intent = gateway.payment_intent_create(
+        amount=amount_minor,
+        currency=booking.currency,
+        idempotency_key=key,
+        metadata={"booking_id": str(booking.pk), "reference": booking.reference},
+        description=f"Booking {booking.reference}: {booking.property.name}, {booking.check_in} to {booking.check_out}",
+    )
+    payment, _ = Payment.objects.get_or_create(
+        intent_id=intent.id,
+        defaults={
+            "booking": booking,
+            "client_secret": intent.client_secret,
+            "idempotency_key": key,
+            "amount": amount,
+            "currency": booking.currency,
+            "status": _known_status(intent.status, Payment.Status.REQUIRES_PAYMENT_METHOD),
+        },
+    )
+    logger.info("payment %s started for booking %s (%s %s)", intent.id, booking.reference, amount, booking.currency)
+    return payment
+
+
+def _known_status(status: str, default: str) -> str:
+    return status if status in Payment.Status.values else default
+
+
+_CARD_DIGITS = re.compile(r"^\d{12,19}$")
+
+
+def _luhn_ok(number: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch)
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _card_problem(*, number: str, exp_month: int, exp_year: int, cvc: str, today: date) -> str | None:
+    """A message in Stripe's words for card data that cannot be right, or None."""
+    if not _CARD_DIGITS.match(number) or not _luhn_ok(number):
+        return "Your card number is incorrect."
+    if not 1 <= exp_month <= 12:
+        return "Your card's expiration month is invalid."
+    if exp_year < 100:
+        exp_year += 2000
+    if (exp_year, exp_month) < (today.year, today.month) or exp_year > today.year + 50:
+        return "Your card's expiration year is invalid." if exp_year != today.year else "Your card has expired."
+    if not re.fullmatch(r"\d{3,4}", cvc):
+        return "Your card's security code is invalid."
+    return None
+
+
+def sandbox_card_pay(*, booking_id: int, card_number: str, exp_month: int, exp_year: int, cvc: str) -> PayResult:
+    """Pay a reserved booking with a card on the Stripe sandbox (demo and tests only).
+
+    Confirms the PaymentIntent server-side, then re-reads it and applies it exactly as the webhook
+    does, so the booking is confirmed even if the webhook is slow.
+    """
+    if not (settings.STRIPE_SANDBOX and settings.STRIPE_API_BASE):
+        raise PaymentsNotConfigured("The test card form is only available with the Stripe sandbox.")
+    booking = _get_booking(booking_id)
+    paid = booking.payments.filter(status=Payment.Status.SUCCEEDED).first()
+    if booking.status in PAID_STATUSES and paid is not None:
+        return PayResult(True, f"Booking {booking.reference} is already paid.", booking, paid)
+    if booking.status == BookingStatus.CANCELLED:
+        if booking.cancellation_reason == HOLD_EXPIRED_REASON:
+            message = (
+                "Your hold on these dates expired before payment, so nothing was charged. Please start a new booking."
+            )
+        else:
+            message = "This booking was cancelled, so nothing was charged."
+        return PayResult(False, message, booking)
+    if booking.status != BookingStatus.RESERVED:
+        return PayResult(False, "This booking is not awaiting payment.", booking)
+
+    number = re.sub(r"[\s-]", "", card_number or "")
+    cvc = (cvc or "").strip()
+    try:
+        exp_month, exp_year = int(exp_month), int(exp_year)
+    except (TypeError, ValueError):
+        return PayResult(False, "Your card's expiration date is invalid.", booking)
+    problem = _card_problem(number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc, today=timezone.localdate())
+    if problem:
+        return PayResult(False, problem, booking)
+
+    payment = checkout_start(booking_id=booking.pk)
+    declined = ""
+    try:
+        gateway.sandbox_confirm_with_card(
+            intent_id=payment.intent_id, number=number, exp_month=exp_month, exp_year=exp_year, cvc=cvc
+        )
+    except CardDeclined as exc:
+        declined = exc.message
+    except GatewayError as exc:
+        if exc.stripe_code != "payment_intent_unexpected_state":
+            return PayResult(False, exc.message, booking, payment)
+        # e.g. the hold expired and its PaymentIntent was cancelled meanwhile: the re-read tells.
+    intent = gateway.payment_intent_retrieve(intent_id=payment.intent_id)
+    payment = payment_apply_intent(intent=intent) or payment
+    booking.refresh_from_db()
+    return _pay_result(booking=booking, payment=payment, declined=declined)
+
+
+def _pay_result(*, booking: Booking, payment: Payment, declined: str) -> PayResult:
+    if payment.status == Payment.Status.SUCCEEDED:
+        if booking.status in PAID_STATUSES:
+            return PayResult(
+                True, f"Payment received. Your booking {booking.reference} is confirmed.", booking, payment
+            )
+        refund = payment.refunds.filter(kind=Refund.Kind.LATE_PAYMENT).first()
+        amount = f"{payment.amount_received} {payment.currency}"
+        if refund is not None and refund.status == Refund.Status.SUCCEEDED:
+            tail = f"The full amount of {amount} has been refunded to your card."
+        else:
+            tail = f"The full amount of {amount} will be refunded to your card."
+        return PayResult(
+            False,
+            "Your payment arrived after the hold on these dates had expired, so the booking could not be "
+            f"completed. {tail}",
+            booking,
+            payment,
+            refund,
+        )
+    if payment.status == Payment.Status.CANCELED:
+        return PayResult(
+            False,
+            "Your hold on these dates expired before payment, so nothing was charged. Please start a new booking.",
+            booking,
+            payment,
+        )
+    message = declined or payment.last_error or "The payment did not go through."
+    return PayResult(False, f"{message} Please try another card.", booking, payment)
+
+
+# --- applying Stripe's state ----------------------------------------------------------------------
+
+
+def payment_sync(*, payment_id: int) -> Payment:
+    """Re-read the payment's PaymentIntent from Stripe and apply it."""
+    payment = Payment.objects.filter(pk=payment_id).first()
+    if payment is None:
+        raise NotFound("Payment not found.", details={"payment_id": payment_id})
+    intent = gateway.payment_intent_retrieve(intent_id=payment.intent_id)
+    return payment_apply_intent(intent=intent) or payment
+
+
+def payment_apply_intent(*, intent: Intent, now: datetime | None = None) -> Payment | None:
+    """Apply a freshly retrieved PaymentIntent. Idempotent, and monotonic: once succeeded (or
+    cancelled) a payment never moves back. A success is settled on the booking exactly once."""
+    now = now or timezone.now()
+    payment = Payment.objects.filter(intent_id=intent.id).first()
+    if payment is None:
+        payment = _adopt_intent(intent)
+        if payment is None:
+            return None
+    with transaction.atomic():
+        p = Payment.objects.select_for_update().get(pk=payment.pk)
+        fields: list[str] = []
+        if p.status == Payment.Status.SUCCEEDED:
+            pass  # final: a late failure or a stale event changes nothing
+        elif intent.status == Payment.Status.SUCCEEDED:
+            p.status = Payment.Status.SUCCEEDED
+            p.amount_received = from_minor(intent.amount_received or intent.amount, p.currency)
+            p.succeeded_at = now
+            p.last_error, p.last_error_code = "", ""
+            fields += ["status", "amount_received", "succeeded_at", "last_error", "last_error_code"]
+        elif p.status == Payment.Status.CANCELED:
+            pass
+        else:
+            new_status = _known_status(intent.status, p.status)
+            if new_status != p.status:
+                p.status = new_status
+                fields.append("status")
+            if new_status == Payment.Status.CANCELED:
+                p.canceled_at = now
+                fields.append("canceled_at")
+            if intent.error_message and (intent.error_message, intent.decline_code or intent.error_code) != (
+                p.last_error,
+                p.last_error_code,
+            ):
+                p.last_error = intent.error_message
+                p.last_error_code = intent.decline_code or intent.error_code
+                fields += ["last_error", "last_error_code"]
+        if fields:
+            p.save(update_fields=[*fields, "updated_at"])
+    if p.status == Payment.Status.SUCCEEDED and p.settled_at is None:
+        _settle_success(p, now=now)
+        p.refresh_from_db()
+    if fields:
+        _sync_booking_payment_status(p.booking_id)
+    return p
+
+
+def _adopt_intent(intent: Intent) -> Payment | None:
+    """A PaymentIntent we created but never recorded (crash after Stripe answered): record it."""
+    booking_id = intent.metadata.get("booking_id", "")
+    booking = Booking.objects.filter(pk=int(booking_id)).first() if booking_id.isdigit() else None
+    if booking is None:
+        logger.warning("PaymentIntent %s belongs to no booking of ours; ignored", intent.id)
+        return None
+    payment, _ = Payment.objects.get_or_create(
+        intent_id=intent.id,
+        defaults={
+            "booking": booking,
+            "client_secret": intent.client_secret,
+            "idempotency_key": f"adopted:{intent.id}",
+            "amount": from_minor(intent.amount, booking.currency),
+            "currency": booking.currency,
+            "status": Payment.Status.REQUIRES_PAYMENT_METHOD,
+        },
+    )
+    return payment
+
+
+def _settle_success(payment: Payment, *, now: datetime) -> None:
+    """Confirm the booking a success paid for; if its hold had already lapsed, refund it all."""
+    booking = Booking.objects.get(pk=payment.booking_id)
+    if booking.status in (BookingStatus.RESERVED, BookingStatus.INQUIRY):
+        try:
+            booking = booking_services.booking_confirm(
+                booking_id=booking.pk, expected_status=booking.status, reason="Payment received."
+            )
+        except InvalidTransition:
+            booking.refresh_from_db()  # cancelled (hold expired) or confirmed meanwhile
+    if booking.status == BookingStatus.CANCELLED:
+        refund_create(
+            payment_id=payment.pk,
+            amount=payment.refundable,
+            kind=Refund.Kind.LATE_PAYMENT,
+            reason=(
+                f"Payment {payment.intent_id} succeeded after booking {booking.reference} was cancelled "
+                f"({booking.cancellation_reason or 'no reason given'}); refunded in full automatically."
+            ),
+            idempotency_key=f"late:{payment.intent_id}",
+        )
+        logger.warning("late payment %s for cancelled booking %s refunded", payment.intent_id, booking.reference)
+    Payment.objects.filter(pk=payment.pk, settled_at__isnull=True).update(settled_at=now, updated_at=now)
+
+
+def _sync_booking_payment_status(booking_id: int) -> None:
+    """Mirror the payments on ``Booking.payment_status`` (paid, refunded, ...).
+    """
+    totals = Payment.objects.filter(booking_id=booking_id, status=Payment.Status.SUCCEEDED).aggregate(
+        received=Sum("amount_received"), refunded=Sum("amount_refunded")
+    )
+    received, refunded = totals["received"] or Decimal("0"), totals["refunded"] or Decimal("0")
+    if received > 0 and refunded >= received:
+        status = PaymentStatus.REFUNDED
+    elif refunded > 0:
+        status = PaymentStatus.PARTIALLY_REFUNDED
+    elif received > 0:
+        status = PaymentStatus.PAID
+    elif Payment.objects.filter(booking_id=booking_id).exclude(last_error="").exists():
+        status = PaymentStatus.FAILED
+    else:
+        return
+    booking_services.booking_payment_status_set(booking_id=booking_id, payment_status=status)
+
+
+def _cancel_intent(payment: Payment) -> Payment:
+    """Cancel a payment's PaymentIntent on Stripe (no lock held) and apply what Stripe says."""
+    try:
+        intent = gateway.payment_intent_cancel(intent_id=payment.intent_id)
+    except GatewayError as exc:
+        if exc.retryable:
+            raise
+        intent = gateway.payment_intent_retrieve(intent_id=payment.intent_id)  # succeeded or already cancelled
+    return payment_apply_intent(intent=intent) or payment
+
+
+def payment_cancel_for_booking(*, booking_id: int) -> list[Payment]:
+    """Cancel the open PaymentIntents of a cancelled booking (hold expired, guest cancelled before paying).
+
+    An intent that succeeded meanwhile is applied instead, which refunds it (late payment)."""
+    booking = Booking.objects.filter(pk=booking_id).first()
+    if booking is None or booking.status != BookingStatus.CANCELLED:
+        return []
+    done = []
+    for payment in booking.payments.exclude(status__in=Payment.FINAL_STATUSES):
+        done.append(_cancel_intent(payment))
+    return done
+
+
+# --- refunds ----------------------------------------------------------------------------------------
+
+
+def refund_preview(*, booking: Booking, now: datetime | None = None) -> Decimal:
+    """What the guest would get back by cancelling now, per the property's policy (0 if nothing paid)."""
+    now = now or timezone.now()
+    if booking.status not in (BookingStatus.RESERVED, *PAID_STATUSES) or booking.status == BookingStatus.CHECKED_OUT:
+        return Decimal("0")
+    paid = sum((p.refundable for p in booking.payments.filter(status=Payment.Status.SUCCEEDED)), Decimal("0"))
+    if paid <= 0:
+        return Decimal("0")
+    prop = booking.property
+    starts_at = policies.check_in_at(check_in=booking.check_in, check_in_time=prop.check_in_time, tz=prop.tz)
+    return policies.refund_amount(
+        policy=prop.cancellation_policy,
+        paid=paid,
+        currency=booking.currency,
+        starts_at=starts_at,
+        booked_at=booking.created_at,
+        now=now,
+    )
+
+
+def booking_cancel_by_guest(*, booking_id: int, reason: str = "", now: datetime | None = None) -> Refund | None:
+    """Cancel a booking at the guest's request and refund per the property's policy.
+
+    The refund amount is fixed at the moment of cancelling; the booking is cancelled (and
+    committed) first, and Stripe is called afterwards, outside every lock. An unpaid hold has
+    nothing to refund: its PaymentIntent is cancelled by the ``booking.cancelled`` outbox handler.
+    """
+    now = now or timezone.now()
+    booking = _get_booking(booking_id)
+    amount = refund_preview(booking=booking, now=now)
+    booking = booking_services.booking_cancel(
+        booking_id=booking.pk, reason=reason.strip() or "Cancelled by the guest.", now=now
+    )
+    if amount <= 0:
+        return None
+    payment = (
+        Payment.objects.filter(booking_id=booking.pk, status=Payment.Status.SUCCEEDED)
+        .order_by(F("amount_received") - F("amount_refunded"))
+        .last()
+    )
+    if payment is None:
+        return None
+    policy = booking.property.cancellation_policy
+    return refund_create(
+        payment_id=payment.pk,
+        amount=min(amount, payment.refundable),
+        kind=Refund.Kind.GUEST_CANCELLATION,
+        reason=(
+            f"Cancelled by the guest on {timezone.localtime(now, booking.property.tz):%Y-%m-%d %H:%M %Z}; "
+            f"{policy} policy refunds {min(amount, payment.refundable)} of {payment.refundable} {payment.currency}."
+        ),
+        idempotency_key=f"cancel:{booking.reference}",
+        policy=policy,
+    )
+
+
+def refund_create(
+    *,
+    payment_id: int,
+    amount: Decimal,
+    kind: str,
+    reason: str,
+    idempotency_key: str,
+    policy: str = "",
+    user=None,
+) -> Refund:
+    """Refund ``amount`` of a succeeded payment. The same ``idempotency_key`` always means the same refund."""
+    existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                payment = Payment.objects.select_for_update().get(pk=payment_id)
+                amount = round_money(Decimal(amount), payment.currency)
+                if payment.status != Payment.Status.SUCCEEDED:
+                    raise ValidationFailed("Only a succeeded payment can be refunded.")
+                pending = payment.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount"))["s"] or 0
+                available = payment.refundable - pending
+                if amount <= 0 or amount > available:
+                    raise ValidationFailed(
+                        f"A refund must be between 0.01 and {available} {payment.currency}.",
+                        details={"available": str(available)},
+                    )
+                existing = Refund.objects.create(
+                    booking_id=payment.booking_id,
+                    payment=payment,
+                    kind=kind,
+                    amount=amount,
+                    currency=payment.currency,
+                    reason=reason[:4000],
+                    policy=policy,
+                    idempotency_key=idempotency_key,
+                    created_by=user if getattr(user, "is_authenticated", False) else None,
+                )
+        except IntegrityError:
+            existing = Refund.objects.get(idempotency_key=idempotency_key)  # a concurrent twin won
+    if existing.status != Refund.Status.PENDING:
+        return existing
+    return _refund_submit(existing)
+
+
+def _refund_submit(refund: Refund) -> Refund:
+    """Send a pending refund to Stripe (no lock held), then record the answer."""
+    payment = refund.payment
+    try:
+        result = gateway.refund_create(
+            intent_id=payment.intent_id,
+            amount=to_minor(refund.amount, refund.currency),
+            idempotency_key=f"pms:{refund.idempotency_key}",
+            metadata={"booking_id": str(refund.booking_id), "refund_id": str(refund.pk), "kind": refund.kind},
+            reason="requested_by_customer" if refund.kind == Refund.Kind.GUEST_CANCELLATION else "",
+        )
+    except GatewayError as exc:
+        status = Refund.Status.PENDING if exc.retryable else Refund.Status.FAILED
+        Refund.objects.filter(pk=refund.pk, status=Refund.Status.PENDING).update(
+            status=status, error=exc.message[:2000], updated_at=timezone.now()
+        )
+        logger.warning("refund %s of %s: %s", refund.pk, payment.intent_id, exc.message)
+        refund.refresh_from_db()
+        return refund
+    with transaction.atomic():
+        p = Payment.objects.select_for_update().get(pk=payment.pk)
+        r = Refund.objects.select_for_update().get(pk=refund.pk)
+        if r.status == Refund.Status.PENDING:
+            if result.status in ("failed", "canceled"):
+                r.status, r.error = Refund.Status.FAILED, f"Stripe answered {result.status}."
+            else:
+                r.status, r.error = Refund.Status.SUCCEEDED, ""
+                p.amount_refunded = min(p.amount_received, p.amount_refunded + r.amount)
+                p.save(update_fields=["amount_refunded", "updated_at"])
+            r.stripe_refund_id = result.id
+            r.save(update_fields=["status", "error", "stripe_refund_id", "updated_at"])
+    _sync_booking_payment_status(refund.booking_id)
+    return r
+
+
+# --- webhooks and sweeping ---------------------------------------------------------------------------
+
+
+def stripe_event_process(*, event: dict) -> tuple[StripeEvent, bool]:
+    """Record a verified Stripe event (unique id) and apply it. Returns (record, was_duplicate).
+
+    Only the event's id and object id are taken from the body: the PaymentIntent itself is
+    re-read from Stripe, so a stale or out-of-order event applies Stripe's current state.
+    """
+    obj = (event.get("data") or {}).get("object") or {}
+    object_id = str(obj.get("id") or "")
+    record, created = StripeEvent.objects.get_or_create(
+        event_id=str(event["id"]),
+        defaults={"type": str(event.get("type") or "")[:100], "object_id": object_id[:255], "payload": event},
+    )
+    if record.processed_at is not None:
+        return record, True
+    StripeEvent.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
+    try:
+        if record.type.startswith("payment_intent.") and object_id.startswith("pi_"):
+            intent = gateway.payment_intent_retrieve(intent_id=object_id)
+            payment = payment_apply_intent(intent=intent)
+            result = f"PaymentIntent {intent.id} is {intent.status}" if payment else "not one of our PaymentIntents"
+        else:
+            result = "ignored"
+    except GatewayError as exc:
+        StripeEvent.objects.filter(pk=record.pk).update(error=exc.message[:2000])
+        raise
+    StripeEvent.objects.filter(pk=record.pk, processed_at__isnull=True).update(
+        processed_at=timezone.now(), result=result, error=""
+    )
+    record.refresh_from_db()
+    return record, not created
+
+
+def payments_sweep(*, limit: int = 100) -> dict:
+    """Periodic safety net: cancel open PaymentIntents of cancelled bookings, settle successes not
+    yet applied, and retry refunds left pending by an unreachable Stripe."""
+    stats = {"cancelled": 0, "settled": 0, "refunds_retried": 0, "errors": 0}
+    cutoff = timezone.now() - timezone.timedelta(seconds=60)
+    booking_ids = (
+        Payment.objects.filter(booking__status=BookingStatus.CANCELLED, updated_at__lte=cutoff)
+        .exclude(status__in=Payment.FINAL_STATUSES)
+        .order_by()
+        .values_list("booking_id", flat=True)
+        .distinct()[:limit]
+    )
+    for booking_id in list(booking_ids):
+        try:
+            stats["cancelled"] += len(payment_cancel_for_booking(booking_id=booking_id))
+        except GatewayError:
+            stats["errors"] += 1
+    for payment_id in list(
+        Payment.objects.filter(
+            status=Payment.Status.SUCCEEDED, settled_at__isnull=True, updated_at__lte=cutoff
+        ).values_list("pk", flat=True)[:limit]
+    ):
+        try:
+            payment_sync(payment_id=payment_id)
+            stats["settled"] += 1
+        except GatewayError:
+            stats["errors"] += 1
+    for refund in Refund.objects.filter(status=Refund.Status.PENDING, updated_at__lte=cutoff).select_related("payment")[
+        :limit
+    ]:
+        _refund_submit(refund)
+        stats["refunds_retried"] += 1
+    return stats
