@@ -34,7 +34,7 @@ system-packages:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium gettext >/dev/null)
 
 messages: venv system-packages
-	$(PY) manage.py compilemessages -l de --ignore=.venv -v 0
+	DEBUG=1 $(PY) manage.py compilemessages -l de --ignore=.venv -v 0
 
 test: venv services system-packages lint messages
 	$(PY) -m pytest --create-db -p no:cacheprovider $(PYTEST_ARGS)
