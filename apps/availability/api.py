@@ -527,45 +527,33 @@ class SearchView(ApiView):
         ],
     )
     def get(self, request):
-        from apps.availability import pricing
-        from apps.availability.search import clean_query, matching_ids
+        from apps.availability.search import search_properties
+        from apps.core.tenancy import visible_property_ids
 
-        max_price = q_str_decimal(request, "max_price")
-        query = clean_query(
+        visible = visible_property_ids(request.user)
+        found = search_properties(
             location=request.query_params.get("location", "")[:200].replace("\x00", ""),
             check_in=q_date(request, "check_in"),
             check_out=q_date(request, "check_out"),
             guests=q_int(request, "guests", minimum=1, maximum=100) or 1,
             amenities=[a for a in (request.query_params.get("amenities") or "").replace("\x00", "").split(",") if a],
             min_bedrooms=q_int(request, "min_bedrooms", maximum=100),
-            max_price=max_price,
+            max_price=q_str_decimal(request, "max_price"),
             order=q_choice(request, "order", ["price", "-price", "name", "-bedrooms", "newest"]) or "price",
+            page=q_int(request, "page", minimum=1, maximum=100000) or 1,
+            per_page=q_int(request, "per_page", minimum=1, maximum=100) or 20,
+            property_ids=None if visible is None else list(visible.values_list("pk", flat=True)),
         )
-        page = q_int(request, "page", minimum=1, maximum=100000) or 1
-        per_page = q_int(request, "per_page", minimum=1, maximum=100) or 20
-        ids = matching_ids(query)
-        # search_properties() has no owner scope: match with the same SQL, then keep what the user may see
-        allowed = set(Property.objects.visible_to(request.user).filter(pk__in=ids).values_list("pk", flat=True))
-        ids = [i for i in ids if i in allowed]
-        count = len(ids)
-        num_pages = max(1, -(-count // per_page))
-        page_ids = ids[(page - 1) * per_page : page * per_page]
-        by_id = Property.objects.visible_to(request.user).in_bulk(page_ids)
-        props = [by_id[i] for i in page_ids if i in by_id]
-        quotes = {}
-        if query.check_in and query.check_out and props:
-            quotes = pricing.quote_many(
-                props=props, check_in=query.check_in, check_out=query.check_out, guests=query.guests
-            )
         results = []
-        for p in props:
-            quote = quotes.get(p.pk)
+        for item in found.results:
+            p, quote = item.property, item.quote
             results.append({
                 "property": p.pk, "name": p.name, "city": p.city, "country": p.country,
                 "max_guests": p.max_guests, "bedrooms": p.bedrooms, "currency": p.currency,
                 "base_price": str(p.base_price), "total": str(quote.total) if quote else None,
                 "quote": quote.as_dict() if quote else None,
             })  # fmt: skip
+        count, page, num_pages = found.total_count, found.page, found.num_pages
         return Response({"count": count, "page": page, "num_pages": num_pages, "results": results})
 
 

@@ -173,14 +173,25 @@ def clean_query(
     )
 
 
-def availability_sql(query: SearchQuery, *, now: datetime, limit: int | None, offset: int = 0) -> tuple[str, dict]:
+def availability_sql(
+    query: SearchQuery,
+    *,
+    now: datetime,
+    limit: int | None,
+    offset: int = 0,
+    property_ids: Sequence[int] | None = None,
+) -> tuple[str, dict]:
     """The one query that decides which properties match, counts them and returns one page of ids.
 
-    Rows: ``(property_id, total_count)``. ``limit=None`` returns every match.
+    Rows: ``(property_id, total_count)``. ``limit=None`` returns every match. ``property_ids``
+    narrows the search to those properties (an owner's own, for the integrator API).
     """
     where = ["p.status = 'active'", "p.max_guests >= %(guests)s"]
     joins = ""
     params: dict[str, Any] = {"guests": query.guests, "now": now}
+    if property_ids is not None:
+        params["within"] = [int(i) for i in property_ids]
+        where.append("p.id = ANY(%(within)s)")
     for i, term in enumerate(t.strip() for t in query.location.split(",")):
         if not term:
             continue
@@ -263,8 +274,12 @@ def search_properties(
     page: int = 1,
     per_page: int = 12,
     now: datetime | None = None,
+    property_ids: Sequence[int] | None = None,
 ) -> SearchPage:
-    """One page of bookable properties for the search, with the stay's total when dates are given."""
+    """One page of bookable properties for the search, with the stay's total when dates are given.
+
+    ``property_ids`` (optional) limits the search to those properties, e.g. what an owner may see.
+    """
     from apps.properties.models import Property
 
     query = clean_query(
@@ -285,7 +300,9 @@ def search_properties(
     per_page = min(max(1, int(per_page)), MAX_PER_PAGE)
 
     def run(page_no: int) -> list[tuple[int, int]]:
-        sql, params = availability_sql(query, now=now, limit=per_page, offset=(page_no - 1) * per_page)
+        sql, params = availability_sql(
+            query, now=now, limit=per_page, offset=(page_no - 1) * per_page, property_ids=property_ids
+        )
         with connection.cursor() as cur:
             cur.execute(sql, params)
             return cur.fetchall()
@@ -293,7 +310,7 @@ def search_properties(
     rows = run(page)
     if not rows and page > 1:
         # Past the last page: answer with the last page (as Django's Paginator.get_page does).
-        sql, params = availability_sql(query, now=now, limit=1)
+        sql, params = availability_sql(query, now=now, limit=1, property_ids=property_ids)
         with connection.cursor() as cur:
             cur.execute(sql, params)
             first = cur.fetchone()

@@ -97,6 +97,9 @@ def test_search_filters_and_totals(alice, django_assert_max_num_queries):
     assert [r.property for r in search_properties(max_price="80").results] == [c, b]
     assert [r.property for r in search_properties(order="-price").results] == [a, b, c]
     assert search_properties(location="100%_").total_count == 0  # LIKE wildcards are escaped
+    within = search_properties(location="Berlin", property_ids=[a.pk, c.pk])
+    assert [r.property for r in within.results] == [a] and within.total_count == 1
+    assert search_properties(property_ids=[]).total_count == 0
 
 
 def test_search_pagination(alice):
