@@ -16,6 +16,8 @@ from django.db import IntegrityError, transaction
 
 from apps.bookings.errors import BookingConflict
 from apps.core.db import EXCLUSION_VIOLATION, UNIQUE_VIOLATION, sqlstate
+from apps.core.models import SyncEvent
+from apps.core.outbox import event_emit
 
 from .models import AvailabilityBlock, OccupiedNight
 
@@ -120,3 +122,15 @@ def translate_refusal(*, property_id: int, start: date, end: date):
                 conflicts=find_conflicts(property_id=property_id, start=start, end=end),
             ) from exc
         raise
+
+
+def emit_availability_changed(*, property_id: int, start: date, end: date, source: str, reason: str) -> None:
+    """The outbox event every calendar write emits in its transaction (channels re-push the range)."""
+    event_emit(
+        event_type=SyncEvent.Type.AVAILABILITY_UPDATED,
+        entity_type="property",
+        entity_id=property_id,
+        property_id=property_id,
+        source=source,
+        payload={"property_id": property_id, "start": start, "end": end, "reason": reason},
+    )

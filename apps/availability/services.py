@@ -34,17 +34,6 @@ BLOCK_FIELDS = (
 )
 
 
-def _emit(*, property_id: int, start: date, end: date, source: str, reason: str) -> None:
-    event_emit(
-        event_type=SyncEvent.Type.AVAILABILITY_UPDATED,
-        entity_type="property",
-        entity_id=property_id,
-        property_id=property_id,
-        source=source,
-        payload={"property_id": property_id, "start": start, "end": end, "reason": reason},
-    )
-
-
 def _full_clean(block: AvailabilityBlock) -> None:
     try:
         block.full_clean(exclude=["property"], validate_constraints=False)
@@ -119,7 +108,9 @@ def block_create(
     with transaction.atomic():
         lock_properties([property_id])
         _write(block, was_blocking=False, old_span=None)
-        _emit(property_id=property_id, start=start_date, end=end_date, source=source, reason="block.created")
+        calendar.emit_availability_changed(
+            property_id=property_id, start=start_date, end=end_date, source=source, reason="block.created"
+        )
     return block
 
 
@@ -142,7 +133,7 @@ def block_update(*, block_id: int, source: str | None = None, **changes: Any) ->
             setattr(block, key, value)
         _full_clean(block)
         _write(block, was_blocking=was_blocking, old_span=old_span)
-        _emit(
+        calendar.emit_availability_changed(
             property_id=property_id,
             start=min(old_span[0], block.start_date),
             end=max(old_span[1], block.end_date),
@@ -166,7 +157,9 @@ def block_delete(*, block_id: int, source: str | None = None) -> None:
         span = (block.start_date, block.end_date)
         block_source = source or block.source
         block.delete()
-        _emit(property_id=property_id, start=span[0], end=span[1], source=block_source, reason="block.deleted")
+        calendar.emit_availability_changed(
+            property_id=property_id, start=span[0], end=span[1], source=block_source, reason="block.deleted"
+        )
 
 
 def pricing_rule_changed(*, rule: PricingRule, source: str = BlockSource.OWNER) -> None:

@@ -108,17 +108,6 @@ def _event_payload(booking: Booking, **extra: Any) -> dict[str, Any]:
     }
 
 
-def _emit_availability(*, property_id: int, start: date, end: date, source: str, reason: str) -> None:
-    event_emit(
-        event_type=SyncEvent.Type.AVAILABILITY_UPDATED,
-        entity_type="property",
-        entity_id=property_id,
-        property_id=property_id,
-        source=source,
-        payload={"property_id": property_id, "start": start, "end": end, "reason": reason},
-    )
-
-
 @retry_transaction
 def booking_create(
     *,
@@ -225,7 +214,7 @@ def booking_create(
             payload=_event_payload(booking),
         )
         if blocking:
-            _emit_availability(
+            calendar.emit_availability_changed(
                 property_id=property_id, start=check_in, end=check_out, source=source, reason="booking.created"
             )
     logger.info("booking %s created (%s, %s)", booking.reference, source, status)
@@ -307,7 +296,7 @@ def booking_transition(
             payload=_event_payload(booking, previous_status=previous, reason=reason),
         )
         if was_blocking != now_blocking:
-            _emit_availability(**span, source=event_source, reason=f"booking.{to_status}")
+            calendar.emit_availability_changed(**span, source=event_source, reason=f"booking.{to_status}")
     return booking
 
 
@@ -371,7 +360,7 @@ def booking_change_stay(
             payload=_event_payload(booking, previous_check_in=old[0], previous_check_out=old[1]),
         )
         if booking.is_blocking:
-            _emit_availability(
+            calendar.emit_availability_changed(
                 property_id=booking.property_id,
                 start=min(old[0], check_in),
                 end=max(old[1], check_out),
