@@ -8,11 +8,20 @@ sent, signed with STRIPE_WEBHOOK_SECRET, to SITE_URL + /payments/stripe/webhook/
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
+
+
+def default_state_dir() -> Path:
+    in_project = Path(settings.BASE_DIR).resolve() / "var" / "stripe-sandbox"
+    if not str(in_project).startswith("/tmp"):  # noqa: S108 - keeping state out of it
+        return in_project
+    state_home = Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+    return state_home / "pms-webapp" / "stripe-sandbox"
 
 
 class Command(BaseCommand):
@@ -22,8 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--port", type=int, default=8420)
         parser.add_argument(
             "--state-dir",
-            default=str(Path(settings.BASE_DIR) / "var" / "stripe-sandbox"),
-            help="Where the sandbox keeps its objects between runs (default: var/stripe-sandbox).",
+            default="",
+            help="Where the sandbox keeps its objects between runs (default: var/stripe-sandbox in the "
+            "project, or ~/.local/state/pms-webapp/stripe-sandbox when the project itself lives in /tmp).",
         )
         parser.add_argument("--reset", action="store_true", help="Start from an empty sandbox.")
         parser.add_argument("--webhook-url", default="", help="Default: SITE_URL + /payments/stripe/webhook/.")
@@ -38,7 +48,7 @@ class Command(BaseCommand):
         port = options["port"]
         if not 1 <= port <= 65535:
             raise CommandError("--port must be between 1 and 65535.")
-        state_dir = Path(options["state_dir"]).resolve()
+        state_dir = Path(options["state_dir"] or default_state_dir()).resolve()
         if str(state_dir).startswith("/tmp"):  # noqa: S108 - refusing it, not using it
             raise CommandError("Keep the sandbox state out of /tmp (e.g. var/stripe-sandbox).")
         if options["reset"]:
