@@ -54,6 +54,22 @@ def test_pulled_reservation_becomes_booking_is_acked_and_pulled_twice_is_one(pro
     assert reservations_pull(connection_id=bcom.pk).fetched == 0
 
 
+def test_pulled_reservation_closes_the_dates_on_the_other_channels(prop, listing, bcom):
+    """Airbnb, Vrbo & co. read the property's iCal export: the Booking.com stay is in it at once
+    (but not in the URL given to Booking.com itself: no echo)."""
+    from apps.channels import ical
+
+    res = _res(listing, start=30, nights=2)
+    reservations_pull(connection_id=bcom.pk)
+    booking = Booking.objects.get(source="booking_com", external_id=res.res_id)
+    uids = {e.uid: (e.start, e.end) for e in ical.export_events(prop=prop)}
+    assert uids[f"booking-{booking.pk}@{ical.UID_DOMAIN}"] == (future(30), future(32))
+    assert all(
+        not uid.startswith(f"booking-{booking.pk}@")
+        for uid in (e.uid for e in ical.export_events(prop=prop, exclude_sources=["booking_com"]))
+    )
+
+
 def test_booking_com_booking_is_not_pushed_back_to_booking_com(prop, listing, bcom):
     _res(listing)
     reservations_pull(connection_id=bcom.pk)
