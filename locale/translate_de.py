@@ -22,6 +22,7 @@ DE: dict[str, str | tuple[str, str]] = {
     "%(percent)s%% refund if you cancel before %(when)s.": "%(percent)s %% Erstattung bei Stornierung vor %(when)s.",
     "No refund after that.": "Danach keine Erstattung.",
     # forms
+    "Please choose dates within the next five years.": "Bitte wählen Sie Daten innerhalb der nächsten fünf Jahre.",
     "Select your country": "Land wählen",
     "Austria": "Österreich",
     "Belgium": "Belgien",

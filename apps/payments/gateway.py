@@ -9,6 +9,7 @@ message fit for the person who caused the call.
 from __future__ import annotations
 
 import functools
+import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -189,5 +190,10 @@ def construct_event(*, payload: bytes, sig_header: str | None) -> dict[str, Any]
     Raises ``stripe.SignatureVerificationError`` (bad or missing signature, stale timestamp) or
     ``ValueError`` (not JSON / not an event).
     """
-    event = stripe.Webhook.construct_event(payload, sig_header, settings.STRIPE_WEBHOOK_SECRET)
+    secret = settings.STRIPE_WEBHOOK_SECRET
+    stripe.WebhookSignature.verify_header(payload, sig_header, secret, stripe.Webhook.DEFAULT_TOLERANCE)
+    # A signed body that is JSON but not an object (``null``, ``[]``) made the SDK raise AttributeError.
+    if not isinstance(json.loads(payload), dict):
+        raise ValueError("The webhook body is not a JSON object.")
+    event = stripe.Webhook.construct_event(payload, sig_header, secret)
     return event.to_dict()

@@ -535,8 +535,9 @@ def stripe_event_process(*, event: dict) -> tuple[StripeEvent, bool]:
     Only the event's id and object id are taken from the body: the PaymentIntent itself is
     re-read from Stripe, so a stale or out-of-order event applies Stripe's current state.
     """
-    obj = (event.get("data") or {}).get("object") or {}
-    object_id = str(obj.get("id") or "")
+    data = event.get("data")
+    obj = data.get("object") if isinstance(data, dict) else None
+    object_id = str(obj.get("id") or "") if isinstance(obj, dict) else ""
     record, created = StripeEvent.objects.get_or_create(
         event_id=str(event["id"]),
         defaults={"type": str(event.get("type") or "")[:100], "object_id": object_id[:255], "payload": event},

@@ -41,6 +41,10 @@ ORDER_CHOICES = [
 ]
 
 
+#: No stay can end further ahead than this (each property's own ``max_advance_days`` is stricter).
+MAX_DAYS_AHEAD = 5 * 366
+
+
 class DateInput(forms.DateInput):
     input_type = "date"
 
@@ -63,6 +67,9 @@ class StayMixin:
                 self.add_error("check_in", _("Check-in cannot be in the past."))
             elif (check_out - check_in).days > 365:
                 self.add_error("check_out", _("A stay cannot be longer than 365 nights."))
+            elif check_out > timezone.localdate() + timezone.timedelta(days=MAX_DAYS_AHEAD):
+                # Far-future dates (year 9999) overflowed the date arithmetic of the stay check.
+                self.add_error("check_in", _("Please choose dates within the next five years."))
         return data
 
 
@@ -106,7 +113,10 @@ class GuestDetailsForm(forms.Form):
     last_name = forms.CharField(
         label=_("Last name"), max_length=100, widget=forms.TextInput(attrs={"autocomplete": "family-name"})
     )
-    email = forms.EmailField(label=_("E-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    # 254 as on ``Guest.email`` (the form field alone would allow 320 and the insert would fail).
+    email = forms.EmailField(
+        label=_("E-mail"), max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
     phone = forms.CharField(
         label=_("Phone"),
         max_length=40,

@@ -123,13 +123,15 @@ def property_detail(request: HttpRequest, slug: str) -> HttpResponse:
     prop = selectors.property_public_get(slug=slug)
     if prop is None:
         raise Http404(_("This home is not available."))
+    _release_own_lapsed_hold(request)
     today = selectors.local_today(prop=prop)
     has_stay = bool(request.GET.get("check_in") or request.GET.get("check_out"))
     stay_form = StayForm(request.GET if has_stay else None, initial={"guests": request.GET.get("guests") or 2})
     stay = _stay_from(stay_form)
 
     month = _month_param(request.GET.get("month")) or selectors.month_start(stay[0] if stay else today)
-    month = max(month, selectors.month_start(today))
+    # Clamp to the next few years: a month far ahead (?month=9999-12) overflowed ``date`` below.
+    month = min(max(month, selectors.month_start(today)), selectors.add_months(selectors.month_start(today), 60))
     end = selectors.add_months(month, 2)
     days = {d.date: d for d in calendar_days(prop=prop, start=month, end=end)}
     selected_in = stay[0] if stay else _parse_date(request.GET.get("check_in"))
@@ -227,6 +229,27 @@ def _checkout_session(request: HttpRequest) -> dict[str, Any]:
     return dict(request.session.get(SESSION_KEY) or {})
 
 
+def _release_own_lapsed_hold(request: HttpRequest) -> None:
+    """The guest's own hold ran out but beat has not expired it yet: release it now, so their own
+    stale hold does not show their dates as "just booked by another guest" when they come back."""
+    booking_id = _checkout_session(request).get("booking_id")
+    if not booking_id:
+        return
+    lapsed = Booking.objects.filter(
+        pk=booking_id, status=BookingStatus.RESERVED, hold_expires_at__lte=timezone.now()
+    ).exists()
+    if lapsed:
+        from apps.bookings import services as booking_services
+        from apps.payments.services import HOLD_EXPIRED_REASON
+
+        try:
+            booking_services.booking_cancel(
+                booking_id=booking_id, reason=HOLD_EXPIRED_REASON, expected_status=BookingStatus.RESERVED
+            )
+        except DomainError:
+            pass  # paid or expired meanwhile
+
+
 def _active_hold(data: dict[str, Any], prop_id: int, stay: tuple[date, date, int]) -> Booking | None:
     """The guest's own hold for exactly this stay, if it is still held."""
     booking_id = data.get("booking_id")
@@ -252,6 +275,7 @@ def checkout_details(request: HttpRequest, slug: str) -> HttpResponse:
     if stay is None:
         messages.warning(request, _("Please choose your dates and the number of guests first."))
         return redirect(reverse("storefront:property", kwargs={"slug": prop.slug}) + "#book")
+    _release_own_lapsed_hold(request)
     data = _checkout_session(request)
     own_hold = _active_hold(data, prop.pk, stay)
     check = stay_check(prop=prop, check_in=stay[0], check_out=stay[1], guests=stay[2])
