@@ -81,7 +81,8 @@ class BookingAdmin(OwnerScopedAdmin):
         "total_price",
         "payment_status",
     )
-    list_filter = ("status", "source", "payment_status", "property")
+    # RelatedOnly: the plain filter lists every property in the database (other owners' names too)
+    list_filter = ("status", "source", "payment_status", ("property", admin.RelatedOnlyFieldListFilter))
     search_fields = ("reference", "external_id", "guest__last_name", "guest__email")
     list_select_related = ("property", "guest")
     date_hierarchy = "check_in"

@@ -30,8 +30,16 @@ SENSITIVE_HEADERS = {"authorization", "cookie", "proxy-authorization", "x-api-ke
 MAX_BODY = 2 * 1024 * 1024
 
 
+def _storable(text: str) -> str:
+    """PostgreSQL text and jsonb refuse NUL characters: keep the message, mark where they were."""
+    return text.replace("\x00", "\ufffd")
+
+
 def safe_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {k: ("[redacted]" if k.lower() in SENSITIVE_HEADERS else v[:1000]) for k, v in headers.items()}
+    return {
+        _storable(k): ("[redacted]" if k.lower() in SENSITIVE_HEADERS else _storable(v[:1000]))
+        for k, v in headers.items()
+    }
 
 
 def verify_hmac(*, headers: dict[str, str], body: bytes, secret: str, now: float | None = None) -> None:
@@ -49,7 +57,8 @@ def verify_hmac(*, headers: dict[str, str], body: bytes, secret: str, now: float
         raise InboundRejected("X-Timestamp is outside the accepted time window.")
     expected = hmac.new(secret.encode(), ts.encode() + b"." + body, hashlib.sha256).hexdigest()
     given = sig.split("=", 1)[1] if sig.startswith("sha256=") else sig
-    if not hmac.compare_digest(expected, given):
+    # bytes: compare_digest raises TypeError on non-ASCII str (a forged header must be a 403)
+    if not hmac.compare_digest(expected.encode(), given.encode("utf-8", "replace")):
         raise InboundRejected("The signature does not match.")
 
 
@@ -140,7 +149,7 @@ def webhook_receive(*, platform: str, headers: dict[str, str], body: bytes) -> I
         platform=platform if known else Platform.BOOKING_COM,
         via=InboundMessage.Channel.WEBHOOK,
         headers=safe_headers(headers),
-        body=body[:MAX_BODY].decode("utf-8", "replace"),
+        body=_storable(body[:MAX_BODY].decode("utf-8", "replace")),
         result={} if known else {"requested_platform": platform[:50]},
     )
     cls = adapter_class(platform) if known else None
@@ -179,13 +188,17 @@ def webhook_receive(*, platform: str, headers: dict[str, str], body: bytes) -> I
             body={"error": "Malformed message."},
         )
     hotel_codes = {r.hotel_code for r in reservations}
-    connection = (
-        ChannelConnection.objects.filter(platform=platform, external_property_id__in=hotel_codes)
-        .select_related("property")
-        .first()
+    # exactly one, non-blank hotel code, owned by exactly one connection (never guess whose it is)
+    matches = (
+        list(
+            ChannelConnection.objects.filter(platform=platform, external_property_id__in=hotel_codes)
+            .exclude(external_property_id="")
+            .select_related("property")[:2]
+        )
         if len(hotel_codes) == 1
-        else None
+        else []
     )
+    connection = matches[0] if len(matches) == 1 else None
     if connection is None:
         return _finish(
             msg,

@@ -92,6 +92,14 @@ class ChannelConnection(models.Model):
                 condition=Q(platform="ical"),
                 name="channel_connection_ical_unique",
             ),
+            # Inbound messages are routed by (platform, hotel id): one connection per platform
+            # property, so no owner can claim another's hotel id and receive its reservations.
+            models.UniqueConstraint(
+                fields=["platform", "external_property_id"],
+                condition=~Q(platform="ical") & ~Q(external_property_id=""),
+                name="channel_connection_external_unique",
+                violation_error_message="Another connection already uses this platform property id.",
+            ),
             models.CheckConstraint(
                 condition=Q(platform__in=[p.value for p in Platform]), name="channel_connection_platform_valid"
             ),
