@@ -161,7 +161,7 @@ SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
     import sentry_sdk
 
-    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, traces_sample_rate=0.0)
+    sentry_sdk.init(dsn=SENTRY_DSN, send_default_pii=False, include_local_variables=False, traces_sample_rate=0.0)
 
 LOGGING = {
     "version": 1,

@@ -32,7 +32,7 @@ from .models import ApiToken, IdempotencyRecord
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
-KEY_RE = re.compile(r"^[\x21-\x7e]{1,255}$")  # printable ASCII, no spaces
+KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, no spaces (matched with fullmatch)
 STORED_HEADERS = ("Location",)
 
 
@@ -86,7 +86,7 @@ def begin(request) -> tuple[IdempotencyRecord | None, Response | None]:
     key = request.headers.get(HEADER)
     if key is None:
         return None, None
-    if not KEY_RE.match(key):
+    if not KEY_RE.fullmatch(key):
         raise ApiError(
             status_code=400,
             code="invalid_idempotency_key",

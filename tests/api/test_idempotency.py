@@ -77,7 +77,7 @@ class TestLedger:
                          HTTP_IDEMPOTENCY_KEY="k-4").status_code == 401  # fmt: skip
         assert not IdempotencyRecord.objects.filter(key="k-4").exists()
 
-    @pytest.mark.parametrize("key", ["", "with space", "x" * 256, "ümlaut"])
+    @pytest.mark.parametrize("key", ["", "with space", "x" * 256, "ümlaut", "trailing-newline\n"])
     def test_invalid_key_is_400(self, alice_api, prop, key):
         response = alice_api.post("/api/v1/quotes/", booking_body(prop), format="json", HTTP_IDEMPOTENCY_KEY=key)
         assert_error(response, 400, "invalid_idempotency_key")
