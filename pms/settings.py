@@ -177,6 +177,9 @@ if not DEBUG:
 
 # --- Sandboxes (local platform simulators under /sandbox/) --------------------------------------
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
+# Owner-entered URLs (iCal feeds, platform base URLs) may point at loopback/private addresses only
+# with this on (the sandboxes live on 127.0.0.1); otherwise they are refused (SSRF guard).
+ALLOW_PRIVATE_HOSTS = env.bool("ALLOW_PRIVATE_HOSTS", default=SANDBOX_ENABLED)
 
 # --- Channel manager ----------------------------------------------------------------------------
 # AES-256-GCM keys for channel secrets: "kid1:<base64 32 bytes>,kid2:..."; the active one encrypts.
@@ -210,7 +213,7 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # --- iCal (export feeds, import of platforms' feeds) --------------------------------------------
 ICAL_FETCH_TIMEOUT = env.float("ICAL_FETCH_TIMEOUT", default=15.0)  # seconds per connect/read
 ICAL_MAX_BYTES = env.int("ICAL_MAX_BYTES", default=5 * 1024 * 1024)  # larger feeds are refused
-ICAL_ALLOW_PRIVATE_HOSTS = env.bool("ICAL_ALLOW_PRIVATE_HOSTS", default=SANDBOX_ENABLED)  # SSRF guard off for sandboxes
+
 
 # --- Integrator API (/api/v1, apps.api) -------------------------------------------------------
 REST_FRAMEWORK = {

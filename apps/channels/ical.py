@@ -24,9 +24,7 @@ Import
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-import socket
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
@@ -46,6 +44,7 @@ from apps.availability.models import AvailabilityBlock, BlockSource
 from apps.bookings.errors import BookingConflict, BookingValidationError
 from apps.bookings.models import BLOCKING_STATUSES, Booking
 from apps.core.errors import NotFound, ValidationFailed
+from apps.core.net import PrivateHostRefused, assert_public_url
 from apps.properties.models import Property, new_feed_token
 
 from .adapters import ical as adapter
@@ -207,19 +206,10 @@ def _redact(url: str) -> str:
 
 
 def _check_public_host(url: str) -> None:
-    """Refuse feed URLs that point inside our network (SSRF), unless private hosts are allowed
-    (``ICAL_ALLOW_PRIVATE_HOSTS``, on with the sandboxes, which live on loopback)."""
-    if _setting("ICAL_ALLOW_PRIVATE_HOSTS", False):
-        return
-    host = urlsplit(url).hostname or ""
     try:
-        infos = socket.getaddrinfo(host, None)
-    except OSError as exc:
-        raise _FetchFailed("network", f"The feed's host {host!r} could not be resolved.") from exc
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise _FetchFailed("forbidden_host", f"The feed's host {host!r} is not a public address.")
+        assert_public_url(url)
+    except PrivateHostRefused as exc:
+        raise _FetchFailed("forbidden_host", f"The feed was not fetched: {exc}") from exc
 
 
 def _fetch(url: str) -> bytes:

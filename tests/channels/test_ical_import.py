@@ -352,7 +352,7 @@ def test_sandbox_host_http_controls(feed_server):
 def test_feed_on_a_private_address_is_refused_outside_the_sandbox(house, host, settings, url):
     host.publish(render("airbnb.ics"))
     assert run_import(house, host).ok
-    settings.ICAL_ALLOW_PRIVATE_HOSTS = False
+    settings.ALLOW_PRIVATE_HOSTS = False
     result = ical.import_feed(property_id=house.pk, source="airbnb", connection_id=CONNECTION_ID, url=url)
     assert (result.ok, result.error_code) == (False, "forbidden_host")
     assert len(blocks(house)) == 2  # nothing released

@@ -189,3 +189,12 @@ def test_real_worker_direct_booking_closes_dates_on_simulator(prop, listing, bco
     while time.monotonic() < deadline and Delivery.objects.get(connection=bcom).status != Delivery.Status.SUCCEEDED:
         time.sleep(0.05)
     assert Delivery.objects.get(connection=bcom).status == Delivery.Status.SUCCEEDED
+
+
+def test_platform_url_on_a_private_address_is_refused_outside_the_sandbox(prop, settings):
+    """An owner cannot make our servers call into our own network through a connection's URL."""
+    settings.ALLOW_PRIVATE_HOSTS = False
+    conn = make_connection(prop, base_url="http://127.0.0.1:9/sandbox/booking_com")
+    with pytest.raises(AdapterError) as exc:
+        get_adapter(conn).test_connection()
+    assert exc.value.kind == ErrorKind.PERMANENT and "not a public address" in str(exc.value)

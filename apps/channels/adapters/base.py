@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 import requests
 from django.conf import settings
 
+from apps.core.net import PrivateHostRefused, assert_public_url
+
 if TYPE_CHECKING:
     from apps.channels.models import ChannelConnection
 
@@ -166,6 +168,10 @@ class ChannelAdapter:
     # --- HTTP helper -----------------------------------------------------------------------
     def _http(self, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, int]:
         """One request; network failures become RETRYABLE AdapterErrors. Returns (response, ms)."""
+        try:
+            assert_public_url(url)
+        except PrivateHostRefused as exc:
+            raise AdapterError(f"Refused to call the platform: {exc}", kind=ErrorKind.PERMANENT) from None
         started = time.monotonic()
         try:
             response = requests.request(method, url, timeout=self.timeout, **kwargs)
