@@ -123,6 +123,7 @@ class Command(BaseCommand):
         parser.add_argument("--bookings", type=int, default=100_000)
         parser.add_argument("--iterations", "-n", type=int, default=300, help="Measured runs.")
         parser.add_argument("--warmup", type=int, default=30, help="Unmeasured runs first.")
+        parser.add_argument("--reservations", type=int, default=200, help="sync: inbound reservations to pull.")
         parser.add_argument("--seed", type=int, default=42)
         parser.add_argument("--database", default="pms_bench", help="Database to (re)create for the data.")
         parser.add_argument("--rebuild", action="store_true", help="Drop and reload the data even if it matches.")
