@@ -51,6 +51,23 @@ def visible_property_ids(user: Any) -> models.QuerySet | None:
     return Property.objects.filter(models.Q(owner=user) | models.Q(pk__in=granted)).values("pk")
 
 
+def managed_property_ids(user: Any) -> models.QuerySet | None:
+    """Property ids ``user`` may change (owner, staff, or a co-host granted ``change_property``);
+    None means "all" (staff). A co-host granted only ``view_property`` may look, not touch."""
+    from apps.properties.models import Property
+
+    if is_pms_staff(user):
+        return None
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Property.objects.none().values("pk")
+    from guardian.shortcuts import get_objects_for_user
+
+    granted = get_objects_for_user(
+        user, "properties.change_property", klass=Property.objects.all(), accept_global_perms=False
+    ).values("pk")
+    return Property.objects.filter(models.Q(owner=user) | models.Q(pk__in=granted)).values("pk")
+
+
 class ScopedQuerySet(models.QuerySet):
     """QuerySet of a model that belongs to a property (through ``property_path``)."""
 
@@ -58,7 +75,13 @@ class ScopedQuerySet(models.QuerySet):
     property_path: str = "property"
 
     def visible_to(self, user: Any) -> ScopedQuerySet:
-        ids = visible_property_ids(user)
+        return self._within(visible_property_ids(user))
+
+    def managed_by(self, user: Any) -> ScopedQuerySet:
+        """What ``user`` may change (see ``managed_property_ids``)."""
+        return self._within(managed_property_ids(user))
+
+    def _within(self, ids: models.QuerySet | None) -> ScopedQuerySet:
         if ids is None:
             return self.all()
         lookup = f"{self.property_path}__in" if self.property_path else "pk__in"

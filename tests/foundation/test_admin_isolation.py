@@ -178,3 +178,27 @@ def test_owner_admin_action_confirms_and_reports_invalid_moves(client, alice, wo
     assert "cannot go from" in r.content.decode()
     b.refresh_from_db()
     assert b.status == "confirmed"
+
+
+@pytest.mark.django_db
+def test_view_only_cohost_can_look_but_not_touch(client, world, prop):
+    from django.contrib.auth.models import Group
+
+    viewer = UserFactory(username="vera")
+    viewer.groups.add(Group.objects.get(name="Co-hosts"))
+    assign_perm("properties.view_property", viewer, prop)
+    client.force_login(viewer)
+    booking = world["alice_booking"]
+    url = reverse("admin:bookings_booking_change", args=[booking.pk])
+    page = client.get(url)
+    assert page.status_code == 200 and booking.reference in page.content.decode()
+    assert client.post(url, {"check_in": future(30).isoformat(), "check_out": future(32).isoformat(),
+                             "guests": 1, "special_requests": ""}).status_code == 403
+    client.post(reverse("admin:bookings_booking_changelist"),
+                {"action": "action_cancel", "_selected_action": [booking.pk]})
+    booking.refresh_from_db()
+    assert booking.status == "reserved" and booking.check_in == future(5)
+    # and no new rows under a property they may only view
+    add = client.get(reverse("admin:bookings_booking_add")).content.decode()
+    assert f'value="{prop.pk}"' not in add
+    assert Property.objects.managed_by(viewer).count() == 0 and Property.objects.visible_to(viewer).count() == 1
