@@ -168,6 +168,7 @@ def _start_worker(*, queue: str, redis_prefix: str, log: Log) -> Worker:
         "CHANNEL_REDIS_URL": settings.CHANNEL_REDIS_URL,
         "CHANNEL_REDIS_PREFIX": redis_prefix,
         "CHANNEL_RATE_LIMITS": settings.CHANNEL_RATE_LIMITS,
+        "ALLOW_PRIVATE_HOSTS": "1",  # the simulator is on 127.0.0.1
     }
     output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _stop_worker
     log(f"starting a Celery worker on queue {queue}…")
@@ -447,7 +448,9 @@ def run_sync_benchmark(
     if "127.0.0.1" not in hosts and "*" not in hosts:
         hosts.append("127.0.0.1")
     with ExitStack() as stack:
-        stack.enter_context(_settings_overrides(CHANNEL_REDIS_PREFIX=redis_prefix, ALLOWED_HOSTS=hosts))
+        stack.enter_context(
+            _settings_overrides(CHANNEL_REDIS_PREFIX=redis_prefix, ALLOWED_HOSTS=hosts, ALLOW_PRIVATE_HOSTS=True)
+        )
         stack.callback(_clear_redis, redis_prefix)
         server, base_url = _serve()
         stack.callback(_stop_server, server)
