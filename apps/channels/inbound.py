@@ -142,6 +142,25 @@ def _refuse_on_platform(connection: ChannelConnection, refusals: list[tuple[Chan
     return errors
 
 
+def webhook_too_large(*, platform: str, headers: dict[str, str], body: bytes) -> InboundResponse:
+    """An oversized message is refused (413) but still kept: its first ``MAX_BODY`` bytes are stored."""
+    known = platform in Platform.values
+    msg = InboundMessage.objects.create(
+        platform=platform if known else Platform.BOOKING_COM,
+        via=InboundMessage.Channel.WEBHOOK,
+        headers=safe_headers(headers),
+        body=_storable(body[:MAX_BODY].decode("utf-8", "replace")),
+        result={} if known else {"requested_platform": platform[:50]},
+    )
+    return _finish(
+        msg,
+        status=InboundMessage.Status.INVALID,
+        http=413,
+        parse_error=f"Message larger than {MAX_BODY} bytes; the first {MAX_BODY} bytes are kept.",
+        body={"error": "Message too large."},
+    )
+
+
 def webhook_receive(*, platform: str, headers: dict[str, str], body: bytes) -> InboundResponse:
     """Store, verify, parse, dedupe and apply one webhook. Never raises for bad input."""
     known = platform in Platform.values

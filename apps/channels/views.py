@@ -8,7 +8,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from .inbound import MAX_BODY, webhook_receive
+from .inbound import MAX_BODY, webhook_receive, webhook_too_large
 
 logger = logging.getLogger(__name__)
 
@@ -17,10 +17,9 @@ logger = logging.getLogger(__name__)
 @require_POST
 def webhook(request: HttpRequest, platform: str) -> JsonResponse:
     body = request.read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
-        return JsonResponse({"status": "invalid", "error": "Message too large."}, status=413)
+    receive = webhook_too_large if len(body) > MAX_BODY else webhook_receive
     try:
-        response = webhook_receive(platform=platform, headers=dict(request.headers), body=body)
+        response = receive(platform=platform, headers=dict(request.headers), body=body)
     except Exception:  # the raw message is already stored; answer retryable, never a bare 500 page
         logger.exception("webhook processing failed for %s", platform)
         return JsonResponse({"status": "error", "error": "Temporary failure, please retry."}, status=503)

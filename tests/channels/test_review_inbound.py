@@ -138,3 +138,14 @@ def test_a_second_owner_cannot_claim_anothers_hotel_code(client, alice, conn, pr
     )
     assert r.status_code == 200, "the form must refuse the duplicate hotel id"
     assert not ChannelConnection.objects.filter(property=mprop).exists()
+
+
+def test_oversized_message_is_a_413_and_its_start_is_kept(client, conn):
+    from apps.channels.inbound import MAX_BODY
+
+    body = b"<OTA_HotelResNotifRQ>" + b"x" * MAX_BODY
+    r = _post(client, body, _signed(body))
+    assert r.status_code == 413, r.content
+    msg = InboundMessage.objects.get()
+    assert msg.status == "invalid" and "larger than" in msg.parse_error
+    assert msg.body.startswith("<OTA_HotelResNotifRQ>") and len(msg.body) == MAX_BODY
