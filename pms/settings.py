@@ -258,7 +258,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "ENUM_NAME_OVERRIDES": {},
+    # A PaymentIntent's status and a booking's payment_status would otherwise both be named
+    # PaymentStatusEnum in the schema, and one would silently replace the other.
+    "ENUM_NAME_OVERRIDES": {"PaymentIntentStatusEnum": "apps.payments.models.Payment.Status"},
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.api.schema.add_error_responses",

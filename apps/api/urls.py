@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 from apps.availability.api import BlockViewSet, PricingRuleViewSet, QuoteView, SearchView
 from apps.bookings.api import BookingViewSet, GuestViewSet
 from apps.core.api import SyncEventViewSet
+from apps.payments.api import PaymentViewSet
 from apps.properties.api import PropertyPhotoViewSet, PropertyViewSet
 
 from .exceptions import not_found_view
@@ -22,6 +23,7 @@ router.register("blocks", BlockViewSet, basename="block")
 router.register("pricing-rules", PricingRuleViewSet, basename="pricing-rule")
 router.register("bookings", BookingViewSet, basename="booking")
 router.register("guests", GuestViewSet, basename="guest")
+router.register("payments", PaymentViewSet, basename="payment")
 router.register("sync-events", SyncEventViewSet, basename="sync-event")
 try:
     from apps.channels.api import ChannelConnectionViewSet

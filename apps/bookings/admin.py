@@ -155,8 +155,8 @@ class BookingAdmin(OwnerScopedAdmin):
                     booking_id=obj.pk, check_in=obj.check_in, check_out=obj.check_out, guests=obj.guests
                 )
             if booking.special_requests != obj.special_requests:
-                Booking.objects.filter(pk=obj.pk).update(special_requests=obj.special_requests)
-                booking.special_requests = obj.special_requests
+                services.booking_special_requests_set(booking_id=obj.pk, special_requests=obj.special_requests)
+                booking.refresh_from_db()
         for field in Booking._meta.concrete_fields:
             setattr(obj, field.attname, getattr(booking, field.attname))
 

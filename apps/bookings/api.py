@@ -1,15 +1,17 @@
-"""Integrator API: bookings (list, create, lifecycle) and guests."""
+"""Integrator API: bookings (list, create, change, lifecycle) and guests (list, create, change)."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status
+from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.api.base import ApiViewSet, q_choice, q_date, q_int, q_str, validate_api_date
 from apps.api.schema import IDEMPOTENCY_PARAMETER, error_example
+from apps.core.tenancy import is_pms_staff
 from apps.properties.models import Property
 
 from . import services
@@ -23,7 +25,10 @@ GUEST_EXAMPLE = {
     "phone": "+49 30 1234567",
     "country": "DE",
     "language": "de",
+    "notes": "Prefers the top floor.",
+    "owner": 3,
     "created_at": "2026-01-05T10:00:00Z",
+    "updated_at": "2026-01-05T10:00:00Z",
 }
 BOOKING_EXAMPLE = {
     "id": 77,
@@ -75,9 +80,15 @@ TRANSITION_EXAMPLE = error_example(
 
 
 class GuestSerializer(serializers.ModelSerializer):
+    # CharField, not EmailField: a guest may have no e-mail ("" is not a valid "format: email")
+    email = serializers.CharField(read_only=True, help_text="Lower-case; empty if unknown.")
+
     class Meta:
         model = Guest
-        fields = ["id", "first_name", "last_name", "email", "phone", "country", "language", "created_at"]
+        fields = [
+            "id", "first_name", "last_name", "email", "phone", "country", "language", "notes", "owner",
+            "created_at", "updated_at",
+        ]  # fmt: skip
         read_only_fields = fields
 
 
@@ -87,7 +98,46 @@ class GuestInputSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     country = serializers.CharField(max_length=2, required=False, allow_blank=True, default="")
-    language = serializers.ChoiceField(choices=[c for c, _ in settings.LANGUAGES], required=False, default="en")
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, default="en")
+
+    def validate_first_name(self, value: str) -> str:
+        if not value.strip():
+            raise serializers.ValidationError("The guest's first name is required.")
+        return value
+
+
+class GuestWriteSerializer(serializers.Serializer):
+    """Create (POST, with an optional ``owner`` for staff), replace (PUT) or change (PATCH) a guest."""
+
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    email = serializers.EmailField(max_length=254, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    country = serializers.RegexField(
+        r"^([A-Za-z]{2})?$", max_length=2, required=False, allow_blank=True, default="",
+        help_text="ISO 3166-1 alpha-2 code (stored upper-case).",
+    )  # fmt: skip
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, default="en")
+    notes = serializers.CharField(
+        max_length=10000, required=False, allow_blank=True, default="", help_text="The owner's private notes."
+    )
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        help_text="Staff only: whose guest book the guest goes into (default: the token's user).",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if self.instance is not None:
+            fields.pop("owner")
+        elif request is not None:
+            users = get_user_model().objects.filter(is_active=True)
+            if not is_pms_staff(request.user):
+                users = users.filter(pk=request.user.pk)
+            fields["owner"].queryset = users
+        return fields
 
     def validate_first_name(self, value: str) -> str:
         if not value.strip():
@@ -134,6 +184,28 @@ class BookingCreateSerializer(serializers.Serializer):
     def validate(self, attrs):
         if attrs["check_out"] <= attrs["check_in"]:
             raise serializers.ValidationError({"check_out": ["Check-out must be after check-in."]})
+        return attrs
+
+
+class BookingChangeSerializer(serializers.Serializer):
+    """PATCH: any of the stay (dates, party size) and the special requests; omitted fields keep their value."""
+
+    check_in = serializers.DateField(required=False, validators=[validate_api_date])
+    check_out = serializers.DateField(required=False, validators=[validate_api_date])
+    guests = serializers.IntegerField(required=False, min_value=1, max_value=100)
+    special_requests = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+    def validate(self, attrs):
+        booking = self.instance
+        check_in = attrs.get("check_in", booking.check_in)
+        check_out = attrs.get("check_out", booking.check_out)
+        if check_out <= check_in:
+            raise serializers.ValidationError({"check_out": ["Check-out must be after check-in."]})
+        guests = attrs.get("guests")
+        if guests is not None and guests > booking.property.max_guests:
+            raise serializers.ValidationError(
+                {"guests": [f"This property sleeps at most {booking.property.max_guests} guests."]}
+            )
         return attrs
 
 
@@ -276,6 +348,52 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         )
         return self._respond(booking, status.HTTP_201_CREATED)
 
+    @extend_schema(
+        summary="Change a booking's dates, party size or special requests",
+        description="New dates go through the same booking service as the admin: the property is locked and the "
+        "calendar checked again, so dates taken meanwhile -> 409 `booking_conflict` with the conflicting stays' "
+        "dates, and nothing is changed. The total price is kept (re-quote with `/quotes/` and settle the "
+        "difference yourself). Cancelled and checked-out bookings cannot be changed (400). Omitted fields keep "
+        "their value; PUT is not offered.",
+        request=BookingChangeSerializer,
+        responses={200: BookingSerializer},
+        examples=[
+            OpenApiExample("New dates", request_only=True, value={"check_in": "2026-08-04", "check_out": "2026-08-08"}),
+            OpenApiExample(
+                "Party and requests", request_only=True, value={"guests": 3, "special_requests": "Baby cot, please"}
+            ),
+            OpenApiExample("Booking", value=BOOKING_EXAMPLE, response_only=True),
+            CONFLICT_EXAMPLE,
+            error_example(
+                "Cancelled",
+                "validation_error",
+                "A cancelled booking cannot be changed.",
+                status=400,
+            ),
+            error_example(
+                "View only", "permission_denied", "You may view this property but not change it.", status=403
+            ),
+        ],
+    )
+    def partial_update(self, request, pk=None):
+        booking = self.get_object()
+        self.ensure_can_manage(booking.property)
+        body = BookingChangeSerializer(booking, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        values = body.validated_data
+        stay = (
+            values.get("check_in", booking.check_in),
+            values.get("check_out", booking.check_out),
+            values.get("guests", booking.guests),
+        )
+        if stay != (booking.check_in, booking.check_out, booking.guests):
+            services.booking_change_stay(
+                booking_id=booking.pk, check_in=stay[0], check_out=stay[1], guests=stay[2], source=BookingSource.API
+            )
+        if "special_requests" in values:
+            services.booking_special_requests_set(booking_id=booking.pk, special_requests=values["special_requests"])
+        return self._respond(booking)
+
     def _transition(self, request, func, **kwargs) -> Response:
         booking = self.get_object()
         self.ensure_can_manage(booking.property)
@@ -306,6 +424,24 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         return self._transition(request, services.booking_cancel, reason=body.validated_data["reason"])
 
 
+GUEST_CREATE_EXAMPLE = {
+    "first_name": "Erika",
+    "last_name": "Mustermann",
+    "email": "erika@example.com",
+    "phone": "+49 30 1234567",
+    "country": "DE",
+    "language": "de",
+    "notes": "Prefers the top floor.",
+}
+EMAIL_TAKEN_EXAMPLE = error_example(
+    "E-mail taken",
+    "guest_email_taken",
+    "Another guest in this guest book already has this e-mail address.",
+    {"email": "erika@example.com", "guest_id": 40},
+    status=409,
+)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary="List guests",
@@ -322,8 +458,48 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     retrieve=extend_schema(
         summary="Get a guest", examples=[OpenApiExample("Guest", value=GUEST_EXAMPLE, response_only=True)]
     ),
+    create=extend_schema(
+        summary="Add a guest to a guest book",
+        description="The guest goes into the token user's guest book (staff may name another `owner`). E-mails are "
+        "unique per guest book: posting an e-mail the guest book already has updates that guest and answers 200 "
+        "instead of 201 (the same upsert bookings use). Send an `Idempotency-Key` to retry safely.",
+        request=GuestWriteSerializer,
+        responses={201: GuestSerializer, 200: GuestSerializer},
+        parameters=[IDEMPOTENCY_PARAMETER],
+        examples=[
+            OpenApiExample("Request", request_only=True, value=GUEST_CREATE_EXAMPLE),
+            OpenApiExample("Created", value=GUEST_EXAMPLE, response_only=True, status_codes=["201"]),
+            OpenApiExample("Existing e-mail updated", value=GUEST_EXAMPLE, response_only=True, status_codes=["200"]),
+        ],
+    ),
+    update=extend_schema(
+        summary="Replace a guest's details",
+        description="Omitted optional fields are reset to empty. Guests cannot be deleted (bookings refer to them).",
+        request=GuestWriteSerializer,
+        responses={200: GuestSerializer},
+        examples=[
+            OpenApiExample("Request", request_only=True, value=GUEST_CREATE_EXAMPLE),
+            OpenApiExample("Guest", value=GUEST_EXAMPLE, response_only=True),
+            EMAIL_TAKEN_EXAMPLE,
+        ],
+    ),
+    partial_update=extend_schema(
+        summary="Change a guest's details",
+        description="Any of name, e-mail, phone, country, language and notes; omitted fields keep their value. "
+        "A guest seen only through a property shared read-only (co-host with view access) -> 403.",
+        request=GuestWriteSerializer,
+        responses={200: GuestSerializer},
+        examples=[
+            OpenApiExample("New phone", request_only=True, value={"phone": "+49 170 1234567", "language": "en"}),
+            OpenApiExample("Guest", value=GUEST_EXAMPLE, response_only=True),
+            EMAIL_TAKEN_EXAMPLE,
+            error_example("View only", "permission_denied", "You may view this guest but not change it.", status=403),
+        ],
+    ),
 )
 class GuestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet):
+    """No DELETE: bookings refer to their guest (PROTECT), so DELETE answers 405."""
+
     serializer_class = GuestSerializer
     ordering_fields = ["last_name", "first_name", "created_at", "id"]
     ordering = ["last_name", "first_name"]
@@ -333,3 +509,33 @@ class GuestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet)
         if self.action == "list" and (value := q_str(self.request, "email")) is not None:
             qs = qs.filter(email__iexact=value)
         return qs
+
+    def _respond(self, guest: Guest, code: int = status.HTTP_200_OK) -> Response:
+        headers = {}
+        if code == status.HTTP_201_CREATED:
+            headers["Location"] = f"{self.request.path.rstrip('/')}/{guest.pk}/"
+        return Response(GuestSerializer(guest).data, status=code, headers=headers)
+
+    def create(self, request):
+        if not request.user.has_perm("bookings.add_guest"):
+            raise exceptions.PermissionDenied("Your account may not keep a guest book.")
+        body = GuestWriteSerializer(data=request.data, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        values = dict(body.validated_data)
+        owner = values.pop("owner", None) or request.user
+        if "notes" not in request.data:
+            values.pop("notes")  # an upsert onto an existing guest keeps the owner's notes
+        guest, created = services.guest_create(owner_id=owner.pk, data=services.GuestData(**values))
+        return self._respond(guest, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    def update(self, request, pk=None, partial: bool = False):
+        guest = self.get_object()
+        if not Guest.objects.managed_by(request.user).filter(pk=guest.pk).exists():
+            raise exceptions.PermissionDenied("You may view this guest but not change it.")
+        body = GuestWriteSerializer(guest, data=request.data, partial=partial, context=self.get_serializer_context())
+        body.is_valid(raise_exception=True)
+        guest = services.guest_update(guest_id=guest.pk, **body.validated_data)
+        return self._respond(guest)
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk=pk, partial=True)

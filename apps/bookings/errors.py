@@ -6,7 +6,7 @@ from datetime import date
 
 from apps.core.errors import Conflict, DomainError, ValidationFailed
 
-__all__ = ["BookingConflict", "InvalidTransition", "BookingValidationError", "DomainError"]
+__all__ = ["BookingConflict", "InvalidTransition", "BookingValidationError", "GuestEmailTaken", "DomainError"]
 
 
 class BookingConflict(Conflict):
@@ -45,3 +45,15 @@ class InvalidTransition(Conflict):
 
 class BookingValidationError(ValidationFailed):
     code = "validation_error"
+
+
+class GuestEmailTaken(Conflict):
+    """Another guest of the same owner already has this e-mail."""
+
+    code = "guest_email_taken"
+
+    def __init__(self, *, email: str, guest_id: int | None) -> None:
+        super().__init__(
+            "Another guest in this guest book already has this e-mail address.",
+            details={"email": email, "guest_id": guest_id},
+        )

@@ -77,6 +77,19 @@ class GuestQuerySet(models.QuerySet):
         booked = Booking.objects.filter(guest=models.OuterRef("pk"), property__in=ids)
         return self.filter(Q(owner=user) | Q(models.Exists(booked)))
 
+    def managed_by(self, user) -> GuestQuerySet:
+        """Guests ``user`` may change: their own guest book, or guests who booked a property they
+        may change (staff: all). A co-host granted only ``view_property`` may look, not touch."""
+        from apps.core.tenancy import managed_property_ids
+
+        ids = managed_property_ids(user)
+        if ids is None:
+            return self.all()
+        if user is None or not getattr(user, "is_authenticated", False):
+            return self.none()
+        booked = Booking.objects.filter(guest=models.OuterRef("pk"), property__in=ids)
+        return self.filter(Q(owner=user) | Q(models.Exists(booked)))
+
 
 class Guest(models.Model):
     """A guest in one owner's guest book (the same person booking two owners is two rows)."""

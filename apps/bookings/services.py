@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.availability import calendar
@@ -22,7 +22,7 @@ from apps.core.models import SyncEvent
 from apps.core.outbox import event_emit
 from apps.properties.models import Property
 
-from .errors import BookingConflict, BookingValidationError, InvalidTransition
+from .errors import BookingConflict, BookingValidationError, GuestEmailTaken, InvalidTransition
 from .models import BLOCKING_STATUSES, Booking, BookingSource, BookingStatus, Guest, PaymentStatus
 from .transitions import check_transition
 
@@ -41,7 +41,10 @@ __all__ = [
     "booking_cancel",
     "booking_change_stay",
     "holds_expire",
+    "booking_special_requests_set",
     "guest_upsert",
+    "guest_create",
+    "guest_update",
 ]
 
 
@@ -53,24 +56,73 @@ class GuestData:
     phone: str = ""
     country: str = ""
     language: str = "en"
+    #: the owner's private notes; None leaves existing notes alone (bookings never touch them)
+    notes: str | None = None
+
+
+GUEST_FIELDS = ("first_name", "last_name", "email", "phone", "country", "language", "notes")
+
+
+def _guest_clean(**values: Any) -> dict[str, Any]:
+    """Normalise guest fields (only those given); a blank first name is refused."""
+    cleaned: dict[str, Any] = {}
+    for name, value in values.items():
+        if name not in GUEST_FIELDS:
+            raise BookingValidationError(f"Unknown guest field “{name}”.", details={"field": name})
+        if value is None:
+            continue
+        value = str(value)
+        if name == "first_name":
+            if not value.strip():
+                raise BookingValidationError("The guest's first name is required.", details={"field": "first_name"})
+            value = value.strip()[:100]
+        elif name == "last_name":
+            value = value.strip()[:100]
+        elif name == "email":
+            value = value.strip().lower()
+        elif name == "phone":
+            value = value.strip()[:40]
+        elif name == "country":
+            value = value.strip().upper()[:2]
+        elif name == "language":
+            value = value if value in dict(settings.LANGUAGES) else "en"
+        cleaned[name] = value
+    return cleaned
+
+
+def guest_create(*, owner_id: int, data: GuestData) -> tuple[Guest, bool]:
+    """The owner's guest with this e-mail (updated), or a new one; returns (guest, created)."""
+    fields = _guest_clean(**{name: getattr(data, name) for name in GUEST_FIELDS})
+    email = fields.pop("email", "")
+    if email:
+        return Guest.objects.update_or_create(owner_id=owner_id, email=email, defaults=fields)
+    return Guest.objects.create(owner_id=owner_id, email="", **fields), True
 
 
 def guest_upsert(*, owner_id: int, data: GuestData) -> Guest:
     """The owner's guest with this e-mail (updated), or a new one."""
-    if not data.first_name.strip():
-        raise BookingValidationError("The guest's first name is required.", details={"field": "first_name"})
-    fields = {
-        "first_name": data.first_name.strip()[:100],
-        "last_name": data.last_name.strip()[:100],
-        "phone": data.phone.strip()[:40],
-        "country": data.country.strip().upper()[:2],
-        "language": data.language if data.language in dict(settings.LANGUAGES) else "en",
-    }
-    email = data.email.strip().lower()
-    if email:
-        guest, _ = Guest.objects.update_or_create(owner_id=owner_id, email=email, defaults=fields)
-        return guest
-    return Guest.objects.create(owner_id=owner_id, email="", **fields)
+    return guest_create(owner_id=owner_id, data=data)[0]
+
+
+def guest_update(*, guest_id: int, **changes: Any) -> Guest:
+    """Change a guest's details (any of ``GUEST_FIELDS``). An e-mail another guest of the same
+    owner already has -> ``Conflict`` (``guest_email_taken``) naming that guest."""
+    fields = _guest_clean(**changes)
+    with transaction.atomic():
+        guest = Guest.objects.select_for_update().get(pk=guest_id)
+        email = fields.get("email")
+        if email and email != guest.email:
+            other = Guest.objects.filter(owner_id=guest.owner_id, email=email).exclude(pk=guest.pk).first()
+            if other is not None:
+                raise GuestEmailTaken(email=email, guest_id=other.pk)
+        for name, value in fields.items():
+            setattr(guest, name, value)
+        try:
+            with transaction.atomic():
+                guest.save(update_fields=[*fields, "updated_at"])
+        except IntegrityError:  # the same e-mail saved concurrently
+            raise GuestEmailTaken(email=email or "", guest_id=None)
+    return guest
 
 
 def _next_reference() -> str:
@@ -408,5 +460,24 @@ def booking_payment_status_set(*, booking_id: int, payment_status: str) -> bool:
         Booking.objects.filter(pk=booking_id)
         .exclude(payment_status=payment_status)
         .update(payment_status=payment_status, updated_at=timezone.now())
+    )
+    return bool(changed)
+
+
+def booking_special_requests_set(*, booking_id: int, special_requests: str) -> bool:
+    """Change what the guest asked for (no calendar change, so no lock and no outbox event).
+    Returns True if the value changed."""
+    if not isinstance(special_requests, str):
+        raise BookingValidationError("Special requests must be text.")
+    if "\x00" in special_requests:
+        raise BookingValidationError("Null characters are not allowed.", details={"field": "special_requests"})
+    if not Booking.objects.filter(pk=booking_id).exists():
+        from apps.core.errors import NotFound
+
+        raise NotFound("Booking not found.", details={"booking_id": booking_id})
+    changed = (
+        Booking.objects.filter(pk=booking_id)
+        .exclude(special_requests=special_requests)
+        .update(special_requests=special_requests, updated_at=timezone.now())
     )
     return bool(changed)

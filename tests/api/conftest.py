@@ -15,6 +15,25 @@ from apps.properties.models import PropertyPhoto
 from tests.factories import PropertyFactory, future
 
 
+def make_payment(booking, *, refunded: Decimal = Decimal("0"), secret: str = "pi_secret_do_not_leak"):
+    """A succeeded Stripe payment of ``booking`` (and a refund if ``refunded``), as the webhook leaves it."""
+    from apps.payments.models import Payment, Refund
+
+    n = Payment.objects.count() + 1
+    payment = Payment.objects.create(
+        booking=booking, intent_id=f"pi_test_{booking.pk}_{n}", client_secret=secret,
+        idempotency_key=f"test-pay-{booking.pk}-{n}", amount=booking.total_price or Decimal("100"),
+        currency=booking.currency, status=Payment.Status.SUCCEEDED,
+        amount_received=booking.total_price or Decimal("100"), amount_refunded=refunded,
+    )  # fmt: skip
+    if refunded:
+        Refund.objects.create(
+            booking=booking, payment=payment, kind=Refund.Kind.OWNER, amount=refunded, currency=booking.currency,
+            status=Refund.Status.SUCCEEDED, reason="Goodwill", idempotency_key=f"test-refund-{payment.pk}",
+        )  # fmt: skip
+    return payment
+
+
 def client_for(user, name: str = "test token") -> APIClient:
     token, raw = api_token_create(user=user, name=name)
     client = APIClient()
@@ -70,6 +89,7 @@ def world(alice, prop):
         "booking": booking,
         "guest": booking.guest,
         "sync-event": event,
+        "payment": make_payment(booking, refunded=Decimal("10.00")),
     }
     try:
         from apps.channels.models import ChannelConnection
@@ -92,4 +112,4 @@ def other_property(owner, **kwargs):
     return PropertyFactory(owner=owner, **kwargs)
 
 
-__all__ = ["client_for", "other_property", "timedelta"]
+__all__ = ["client_for", "make_payment", "other_property", "timedelta"]

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from apps.bookings import services as booking_services
 from apps.properties.models import PropertyPhoto
-from tests.api.conftest import client_for
+from tests.api.conftest import client_for, make_payment
 from tests.factories import PropertyFactory, future
 
 pytestmark = pytest.mark.django_db
 
 # Per request: token lookup (with its user), the staff-group check, COUNT(*) and the page (the
-# visible-property subquery, guardian's grants included, is part of their SQL); + photo prefetch.
+# visible-property subquery, guardian's grants included, is part of their SQL); + photo prefetch,
+# + refund prefetch.
 PINNED = {
     "/api/v1/properties/": 5,
     "/api/v1/photos/": 4,
@@ -25,6 +27,7 @@ PINNED = {
     "/api/v1/guests/": 4,
     "/api/v1/sync-events/": 4,
     "/api/v1/channel-connections/": 4,
+    "/api/v1/payments/": 5,
 }
 
 
@@ -33,13 +36,15 @@ def add_rows(owner, n: int, offset: int) -> None:
         prop = PropertyFactory(owner=owner)
         PropertyPhoto.objects.create(property=prop, url="https://example.com/x.jpg")
         PropertyPhoto.objects.create(property=prop, url="https://example.com/y.jpg")
-        booking_services.booking_create(
+        booking = booking_services.booking_create(
             property_id=prop.pk,
             check_in=future(10 + offset + i),
             check_out=future(12 + offset + i),
             guests=1,
             guest=booking_services.GuestData(first_name=f"G{offset}{i}", email=f"g{offset}{i}@example.com"),
         )
+        make_payment(booking, refunded=Decimal("5"))
+        make_payment(booking)
         from apps.availability import services as avail
 
         avail.block_create(property_id=prop.pk, start_date=future(50), end_date=future(52))

@@ -332,6 +332,138 @@ def test_guests(alice_api, world):
     assert alice_api.get("/api/v1/guests/?email=ERIKA@example.com").json()["count"] == 1
 
 
+def test_booking_patch_changes_stay_and_special_requests(alice_api, world):
+    booking, prop = world["booking"], world["property"]
+    url = f"/api/v1/bookings/{booking.pk}/"
+    body = alice_api.patch(url, {"special_requests": "Baby cot"}, format="json").json()
+    assert body["special_requests"] == "Baby cot" and body["check_in"] == str(booking.check_in)
+    response = alice_api.patch(url, {"check_in": str(future(60)), "check_out": str(future(63)), "guests": 1},
+                               format="json")  # fmt: skip
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["check_in"], body["check_out"], body["guests"]) == (str(future(60)), str(future(63)), 1)
+    assert body["special_requests"] == "Baby cot"
+    event = SyncEvent.objects.filter(entity_id=str(booking.pk), event_type="booking.updated").latest("pk")
+    assert event.source == "api" and event.payload["previous_check_in"] == str(booking.check_in)
+    # the old dates are free again, the new ones are taken
+    stay = {"property": prop.pk, "check_in": str(booking.check_in), "check_out": str(booking.check_out), "guests": 1}
+    freed = alice_api.post("/api/v1/bookings/", stay, format="json")
+    assert freed.status_code == 201, freed.content
+    other = Booking.objects.get(pk=freed.json()["id"])
+    # moving onto another stay: 409 with its dates, and nothing changes (special requests neither)
+    err = assert_error(
+        alice_api.patch(url, {"check_in": str(other.check_in), "check_out": str(other.check_out),
+                              "special_requests": "lost"}, format="json"),
+        409,
+        "booking_conflict",
+    )  # fmt: skip
+    assert err["details"]["conflicts"] == [
+        {"kind": "booking", "id": other.pk, "reference": other.reference,
+         "start": other.check_in.isoformat(), "end": other.check_out.isoformat()}
+    ]  # fmt: skip
+    booking.refresh_from_db()
+    assert (booking.check_in, booking.special_requests) == (future(60), "Baby cot")
+    # only one side of the stay: merged with the other
+    assert alice_api.patch(url, {"check_out": str(future(65))}, format="json").json()["nights"] == 5
+    assert_error(alice_api.patch(url, {"check_out": str(future(60))}, format="json"), 400, "validation_error")
+    err = assert_error(alice_api.patch(url, {"guests": prop.max_guests + 1}, format="json"), 400)
+    assert "guests" in err["details"]
+    assert_error(alice_api.patch(url, {"check_in": "soon"}, format="json"), 400, "validation_error")
+    assert_error(alice_api.put(url, {"guests": 1}, format="json"), 405, "method_not_allowed")
+    alice_api.post(f"{url}cancel/")
+    assert_error(alice_api.patch(url, {"check_in": str(future(70)), "check_out": str(future(71))}, format="json"),
+                 400, "validation_error")  # fmt: skip
+
+
+def test_admin_changes_special_requests_through_the_service(client, alice, world):
+    from django.urls import reverse
+
+    booking = world["booking"]
+    client.force_login(alice)
+    url = reverse("admin:bookings_booking_change", args=[booking.pk])
+    response = client.post(url, {"check_in": str(booking.check_in), "check_out": str(booking.check_out),
+                                 "guests": booking.guests, "special_requests": "Vegan breakfast"})  # fmt: skip
+    assert response.status_code == 302, response.content.decode()[:2000]
+    booking.refresh_from_db()
+    assert booking.special_requests == "Vegan breakfast" and booking.updated_at > booking.created_at
+
+
+def test_guest_create_update_and_no_delete(alice, alice_api, world):
+    new = {"first_name": " Max ", "last_name": "Power", "email": "Max@Example.com", "phone": "+49 1",
+           "country": "de", "language": "de", "notes": "VIP"}  # fmt: skip
+    response = alice_api.post("/api/v1/guests/", new, format="json")
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert response["Location"].endswith(f"/api/v1/guests/{body['id']}/")
+    assert (body["first_name"], body["email"], body["country"], body["notes"], body["owner"]) == (
+        "Max", "max@example.com", "DE", "VIP", alice.pk,
+    )  # fmt: skip
+    pk = body["id"]
+    # the same e-mail again: the same guest, updated (200), like bookings do
+    again = alice_api.post("/api/v1/guests/", {"first_name": "Maximilian", "email": "max@example.com"}, format="json")
+    assert again.status_code == 200 and again.json()["id"] == pk and again.json()["first_name"] == "Maximilian"
+    assert again.json()["notes"] == "VIP"  # omitted notes are left alone
+    url = f"/api/v1/guests/{pk}/"
+    assert alice_api.patch(url, {"phone": "+49 2"}, format="json").json()["phone"] == "+49 2"
+    err = assert_error(alice_api.patch(url, {"email": "ERIKA@example.com"}, format="json"), 409, "guest_email_taken")
+    assert err["details"]["guest_id"] == world["guest"].pk
+    assert_error(alice_api.patch(url, {"first_name": "  "}, format="json"), 400, "validation_error")
+    assert_error(alice_api.patch(url, {"country": "Germany"}, format="json"), 400, "validation_error")
+    assert_error(alice_api.put(url, {"last_name": "x"}, format="json"), 400, "validation_error")  # PUT needs first_name
+    replaced = alice_api.put(url, {"first_name": "Max", "email": "max@example.com"}, format="json").json()
+    assert (replaced["phone"], replaced["notes"], replaced["language"]) == ("", "", "en")
+    assert_error(alice_api.delete(url), 405, "method_not_allowed")
+    assert_error(alice_api.delete(f"/api/v1/guests/{world['guest'].pk}/"), 405, "method_not_allowed")
+    # the owner can only be chosen by staff (another user's id is simply not a valid choice)
+    err = assert_error(alice_api.post("/api/v1/guests/", {"first_name": "X", "owner": world["property"].pk + 999},
+                                      format="json"), 400, "validation_error")  # fmt: skip
+    assert "owner" in err["details"]
+
+
+def test_guest_owner_is_the_token_user_or_chosen_by_staff(alice_api, bob, bob_api, staff_api, charlie_api):
+    err = assert_error(alice_api.post("/api/v1/guests/", {"first_name": "X", "owner": bob.pk}, format="json"), 400)
+    assert "owner" in err["details"]
+    made = staff_api.post("/api/v1/guests/", {"first_name": "Bea", "owner": bob.pk}, format="json").json()
+    assert made["owner"] == bob.pk
+    assert [g["id"] for g in bob_api.get("/api/v1/guests/").json()["results"]] == [made["id"]]
+    assert alice_api.get("/api/v1/guests/").json()["count"] == 0
+    assert_error(alice_api.patch(f"/api/v1/guests/{made['id']}/", {"phone": "1"}, format="json"), 404)
+    assert staff_api.patch(f"/api/v1/guests/{made['id']}/", {"phone": "1"}, format="json").json()["phone"] == "1"
+    assert_error(charlie_api.post("/api/v1/guests/", {"first_name": "X"}, format="json"), 403, "permission_denied")
+
+
+def test_guest_create_is_idempotent(alice_api):
+    headers = {"HTTP_IDEMPOTENCY_KEY": "guest-1"}
+    first = alice_api.post("/api/v1/guests/", {"first_name": "Ida"}, format="json", **headers)
+    second = alice_api.post("/api/v1/guests/", {"first_name": "Ida"}, format="json", **headers)
+    assert first.status_code == second.status_code == 201
+    assert second["Idempotent-Replayed"] == "true" and second.json()["id"] == first.json()["id"]
+    assert alice_api.get("/api/v1/guests/").json()["count"] == 1
+
+
+def test_payments_are_read_only_and_never_show_the_client_secret(alice_api, world, bob_world):
+    booking, payment = world["booking"], world["payment"]
+    from tests.api.conftest import make_payment
+
+    make_payment(bob_world["booking"])
+    response = alice_api.get(f"/api/v1/payments/?booking={booking.pk}")
+    assert response.status_code == 200
+    assert "pi_secret_do_not_leak" not in response.content.decode() and "client_secret" not in response.content.decode()
+    (row,) = response.json()["results"]
+    assert row["id"] == payment.pk and row["booking"] == booking.pk and row["status"] == "succeeded"
+    assert (row["amount_received"], row["amount_refunded"]) == (str(payment.amount_received), "10.00")
+    assert [(r["amount"], r["kind"], r["status"]) for r in row["refunds"]] == [("10.00", "owner", "succeeded")]
+    assert alice_api.get("/api/v1/payments/").json()["count"] == 1  # bob's payment is not listed
+    assert alice_api.get(f"/api/v1/payments/?booking={bob_world['booking'].pk}").json()["count"] == 0
+    assert alice_api.get("/api/v1/payments/?status=canceled").json()["count"] == 0
+    assert_error(alice_api.get("/api/v1/payments/?booking=x"), 400, "validation_error")
+    detail = alice_api.get(f"/api/v1/payments/{payment.pk}/")
+    assert detail.json() == row and "pi_secret" not in detail.content.decode()
+    assert_error(alice_api.post("/api/v1/payments/", {}, format="json"), 405, "method_not_allowed")
+    assert_error(alice_api.patch(f"/api/v1/payments/{payment.pk}/", {}, format="json"), 405)
+    assert_error(alice_api.delete(f"/api/v1/payments/{payment.pk}/"), 405)
+
+
 def test_sync_events(alice_api, world):
     events = alice_api.get("/api/v1/sync-events/").json()
     assert events["count"] == SyncEvent.objects.filter(property=world["property"]).count() > 0

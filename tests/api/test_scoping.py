@@ -20,9 +20,15 @@ LISTS = [
     "/api/v1/guests/",
     "/api/v1/sync-events/",
     "/api/v1/channel-connections/",
+    "/api/v1/payments/",
     "/api/v1/search/",
 ]
 WRITABLE = {"property", "photo", "block", "pricing-rule"}
+#: changeable but not deletable (PATCH only for bookings; PUT and PATCH for guests)
+PATCH_ONLY = {
+    "booking": {"special_requests": "mine now", "check_in": str(future(20)), "check_out": str(future(22))},
+    "guest": {"first_name": "Mallory", "email": "mallory@example.com"},
+}
 PLURAL = {"property": "properties"}
 
 
@@ -43,13 +49,20 @@ def test_outsider_gets_404_on_every_detail_url(request, world, outsider):
             assert_error(api.patch(url, {"name": "x", "caption": "x"}, format="json"), 404, "not_found")
             assert_error(api.put(url, {}, format="json"), 404, "not_found")
             assert_error(api.delete(url), 404, "not_found")
+        if kind in PATCH_ONLY:
+            assert_error(api.patch(url, PATCH_ONLY[kind], format="json"), 404, "not_found")
+        if kind == "guest":
+            assert_error(api.put(url, PATCH_ONLY[kind], format="json"), 404, "not_found")
         for name in ACTIONS.get(kind, []):
             method = api.get if name == "calendar" else api.post
             assert_error(method(f"{url}{name}/"), 404, "not_found")
-    # the owner still sees every one of them
+    # the owner still sees every one of them, unchanged
     owner = client_for(world["property"].owner)
     for kind, obj in world.items():
-        assert owner.get(detail_url(kind, obj)).status_code == 200, kind
+        response = owner.get(detail_url(kind, obj))
+        assert response.status_code == 200, kind
+        for field, value in PATCH_ONLY.get(kind, {}).items():
+            assert response.json()[field] != value, (kind, field)
 
 
 @pytest.mark.parametrize("outsider", ["bob", "charlie"])
@@ -88,5 +101,13 @@ def test_cohost_sees_but_cannot_change(world):
     assert api.get("/api/v1/bookings/").json()["count"] == 1
     assert_error(api.patch(f"/api/v1/properties/{prop.pk}/", {"name": "Mine"}, format="json"), 403)
     assert_error(api.post(f"/api/v1/bookings/{world['booking'].pk}/cancel/"), 403, "permission_denied")
+    for kind, body in PATCH_ONLY.items():  # the co-host sees the booking and its guest, may not change them
+        url = detail_url(kind, world[kind])
+        assert api.get(url).status_code == 200
+        assert_error(api.patch(url, body, format="json"), 403, "permission_denied")
+    assert api.get(detail_url("payment", world["payment"])).status_code == 200
+    assert api.get(f"/api/v1/payments/?booking={world['booking'].pk}").json()["count"] == 1
     assign_perm("properties.change_property", cohost, prop)
     assert api.patch(f"/api/v1/properties/{prop.pk}/", {"name": "Shared"}, format="json").status_code == 200
+    for kind, body in PATCH_ONLY.items():
+        assert api.patch(detail_url(kind, world[kind]), body, format="json").status_code == 200, kind
