@@ -141,6 +141,17 @@ def begin(request) -> tuple[IdempotencyRecord | None, Response | None]:
     )
 
 
+def _storable(value: Any) -> Any:
+    """PostgreSQL's jsonb refuses NUL characters (an error message may echo the client's input)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd")
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    return value
+
+
 def finish(record: IdempotencyRecord, response: Any) -> None:
     """Store the response for replays, or free the key after a server error."""
     status_code = getattr(response, "status_code", 500)
@@ -148,7 +159,7 @@ def finish(record: IdempotencyRecord, response: Any) -> None:
         IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS).delete()
         return
     data = getattr(response, "data", None)
-    body = json.loads(json.dumps(data, cls=JSONEncoder)) if data is not None else None
+    body = _storable(json.loads(json.dumps(data, cls=JSONEncoder))) if data is not None else None
     headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
     IdempotencyRecord.objects.filter(pk=record.pk).update(
         state=IdempotencyRecord.State.COMPLETED,

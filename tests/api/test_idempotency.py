@@ -166,3 +166,17 @@ def test_server_error_is_json_and_frees_the_key(alice_api, prop):
     retried = alice_api.post("/api/v1/bookings/", booking_body(prop), format="json", HTTP_IDEMPOTENCY_KEY="k-500")
     assert retried.status_code == 201
     assert Booking.objects.filter(property=prop).count() == 1
+
+
+def test_error_echoing_a_nul_character_is_stored_and_replayed(alice_api, prop):
+    body = {
+        "property": prop.pk,
+        "start_date": "2030-01-01",
+        "end_date": "2030-01-03",
+        "note": "a\x00b",
+        "block_type": "nonsense\x00",
+    }
+    first = alice_api.post("/api/v1/blocks/", body, format="json", HTTP_IDEMPOTENCY_KEY="nul-1")
+    assert first.status_code == 400, first.content
+    again = alice_api.post("/api/v1/blocks/", body, format="json", HTTP_IDEMPOTENCY_KEY="nul-1")
+    assert again.status_code == 400 and again["Idempotent-Replayed"] == "true"
