@@ -345,8 +345,7 @@ def _settle_success(payment: Payment, *, now: datetime) -> None:
 
 
 def _sync_booking_payment_status(booking_id: int) -> None:
-    """Mirror the payments on ``Booking.payment_status`` (paid, refunded, ...).
-    """
+    """Mirror the payments on ``Booking.payment_status`` (paid, refunded, ...)."""
     totals = Payment.objects.filter(booking_id=booking_id, status=Payment.Status.SUCCEEDED).aggregate(
         received=Sum("amount_received"), refunded=Sum("amount_refunded")
     )

@@ -192,10 +192,21 @@ def test_view_only_cohost_can_look_but_not_touch(client, world, prop):
     url = reverse("admin:bookings_booking_change", args=[booking.pk])
     page = client.get(url)
     assert page.status_code == 200 and booking.reference in page.content.decode()
-    assert client.post(url, {"check_in": future(30).isoformat(), "check_out": future(32).isoformat(),
-                             "guests": 1, "special_requests": ""}).status_code == 403
-    client.post(reverse("admin:bookings_booking_changelist"),
-                {"action": "action_cancel", "_selected_action": [booking.pk]})
+    assert (
+        client.post(
+            url,
+            {
+                "check_in": future(30).isoformat(),
+                "check_out": future(32).isoformat(),
+                "guests": 1,
+                "special_requests": "",
+            },
+        ).status_code
+        == 403
+    )
+    client.post(
+        reverse("admin:bookings_booking_changelist"), {"action": "action_cancel", "_selected_action": [booking.pk]}
+    )
     booking.refresh_from_db()
     assert booking.status == "reserved" and booking.check_in == future(5)
     # and no new rows under a property they may only view

@@ -314,14 +314,26 @@ class Command(BaseCommand):
         bcom_prop, ical_prop = props[0], props[1]
         SimListing.objects.get_or_create(
             hotel_code="1000001",
-            defaults={"name": bcom_prop.name, "username": "demo-machine-account", "password": "demo-sim-secret",
-                      "room_code": "101", "rate_plan_code": "1", "currency": bcom_prop.currency},
+            defaults={
+                "name": bcom_prop.name,
+                "username": "demo-machine-account",
+                "password": "demo-sim-secret",
+                "room_code": "101",
+                "rate_plan_code": "1",
+                "currency": bcom_prop.currency,
+            },
         )
         if not ChannelConnection.objects.filter(property=bcom_prop, platform="booking_com").exists():
             conn = ChannelConnection(
-                property=bcom_prop, platform="booking_com", label="Booking.com (simulator)",
-                external_property_id="1000001", external_room_id="101", external_rate_plan_id="1",
-                base_url=f"{site}/sandbox/booking_com", auth_scheme="basic", username="demo-machine-account",
+                property=bcom_prop,
+                platform="booking_com",
+                label="Booking.com (simulator)",
+                external_property_id="1000001",
+                external_room_id="101",
+                external_rate_plan_id="1",
+                base_url=f"{site}/sandbox/booking_com",
+                auth_scheme="basic",
+                username="demo-machine-account",
             )
             conn.set_secret("access_token", "demo-sim-secret")
             conn.save()
@@ -334,9 +346,13 @@ class Command(BaseCommand):
         )
         ical_host.feed_set(name="demo-airbnb", body=feed)
         ChannelConnection.objects.get_or_create(
-            property=ical_prop, platform="ical",
-            defaults={"label": "Airbnb iCal feed (sandbox)", "ical_source": "airbnb",
-                      "ical_import_url": f"{site}/sandbox/ical/demo-airbnb.ics"},
+            property=ical_prop,
+            platform="ical",
+            defaults={
+                "label": "Airbnb iCal feed (sandbox)",
+                "ical_source": "airbnb",
+                "ical_import_url": f"{site}/sandbox/ical/demo-airbnb.ics",
+            },
         )
 
     def _rules(self, prop: Property) -> None:
