@@ -2,12 +2,14 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from apps.core import observability
 from apps.core import views as core_views
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
+    path("metrics", observability.metrics_view, name="metrics"),
     path("api/", include("apps.api.urls")),
     path("payments/", include("apps.payments.urls")),
     path("webhooks/", include("apps.channels.urls")),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,6 +17,8 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+
+from apps.core.observability import record_delivery
 
 from . import breaker, ratelimit
 from .adapters import get_adapter
@@ -103,14 +106,18 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Attemp
 
     Delivery.objects.filter(pk=delivery.pk).update(attempts=F("attempts") + 1)
     attempts = delivery.attempts + 1
+    started = time.monotonic()
     try:
         result = get_adapter(conn).push_calendar(days)  # network I/O, no lock held
     except AdapterError as exc:
+        record_delivery(platform=platform, seconds=time.monotonic() - started, error_kind=str(exc.kind))
         return _failed(delivery, conn, exc, attempts=attempts, now=timezone.now())
     except Exception as exc:  # a bug must not lose the delivery: retry it like a transient error
         logger.exception("delivery %s crashed", delivery.pk)
         err = AdapterError(f"Unexpected error: {type(exc).__name__}", kind=ErrorKind.RETRYABLE)
+        record_delivery(platform=platform, seconds=time.monotonic() - started, error_kind="crash")
         return _failed(delivery, conn, err, attempts=attempts, now=timezone.now())
+    record_delivery(platform=platform, seconds=time.monotonic() - started)
     done = timezone.now()
     breaker.record_success(platform)
     Delivery.objects.filter(pk=delivery.pk).update(

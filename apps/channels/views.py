@@ -8,6 +8,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from apps.core.observability import timed_webhook
+
 from .inbound import MAX_BODY, webhook_receive, webhook_too_large
 
 logger = logging.getLogger(__name__)
@@ -15,6 +17,7 @@ logger = logging.getLogger(__name__)
 
 @csrf_exempt
 @require_POST
+@timed_webhook
 def webhook(request: HttpRequest, platform: str) -> JsonResponse:
     body = request.read(MAX_BODY + 1)
     receive = webhook_too_large if len(body) > MAX_BODY else webhook_receive

@@ -72,7 +72,9 @@ def lock_properties(property_ids: Iterable[int]) -> None:
     ids = sorted({int(pk) for pk in property_ids})
     if not ids:
         return
-    with connection.cursor() as cursor:
+    from .observability import lock_wait_timer
+
+    with connection.cursor() as cursor, lock_wait_timer():
         cursor.execute("SET LOCAL lock_timeout = %s", [f"{settings.LOCK_TIMEOUT_MS}ms"])
         cursor.execute(
             "SELECT id FROM properties_property WHERE id = ANY(%s) ORDER BY id FOR UPDATE",

@@ -1,0 +1,379 @@
+"""Operations: correlation ids, structured logs and Prometheus metrics.
+
+Correlation ids
+    Every request gets an id (a sane ``X-Request-ID`` from the caller, else a new UUID), echoed in the
+    ``X-Request-ID`` response header. Tasks enqueued while handling it carry it in the Celery message
+    header ``request_id``; a task without one uses its own task id. The ids live in context variables
+    and ``ContextFilter`` copies them onto every log record (``request_id``, ``task_id``, ``task_name``).
+
+Logs
+    ``JsonFormatter`` writes one JSON object per line. ``settings.LOG_FORMAT`` (json|plain) picks the
+    console formatter. Celery is told not to touch logging (``setup_logging`` is connected), so worker
+    and beat log through Django's ``LOGGING`` too.
+
+Metrics
+    ``GET /metrics`` (Prometheus text format) from loopback, or with ``Authorization: Bearer
+    $METRICS_TOKEN``. With ``PROMETHEUS_MULTIPROC_DIR`` set in the process environment (before start;
+    an empty directory shared by every gunicorn and Celery worker on the host), values from all
+    processes are aggregated; otherwise each process exposes its own. Breaker states and the outbox
+    backlog are read from Redis / PostgreSQL at scrape time, so they are right in any process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hmac
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from datetime import UTC, datetime
+from typing import Any
+
+from celery import signals as celery_signals
+from django.conf import settings
+from django.core.signals import request_finished
+from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+logger = logging.getLogger(__name__)
+
+# --- correlation ids ------------------------------------------------------------------------------
+
+REQUEST_ID_HEADER = "X-Request-ID"
+TASK_HEADER = "request_id"  # Celery message header carrying the originating request's id
+_SANE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:@+=/-]{0,127}$")
+
+request_id_var: ContextVar[str | None] = ContextVar("pms_request_id", default=None)
+task_id_var: ContextVar[str | None] = ContextVar("pms_task_id", default=None)
+task_name_var: ContextVar[str | None] = ContextVar("pms_task_name", default=None)
+
+
+def sane_request_id(value: str | None) -> str | None:
+    """The caller's id if it is short, printable and safe to log/echo; otherwise None."""
+    if value and _SANE_ID.fullmatch(value):
+        return value
+    return None
+
+
+def current_request_id() -> str | None:
+    return request_id_var.get()
+
+
+# --- logging --------------------------------------------------------------------------------------
+
+_RECORD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "ids"}
+_CONTEXT_ATTRS = ("request_id", "task_id", "task_name")
+
+
+class ContextFilter(logging.Filter):
+    """Adds the current correlation ids to every record (None outside a request/task)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = request_id_var.get()
+        record.task_id = task_id_var.get()
+        record.task_name = task_name_var.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ts, level, logger, message, correlation ids, extras, exception."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        data: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for attr in _CONTEXT_ATTRS:
+            value = getattr(record, attr, None)
+            if value:
+                data[attr] = value
+        for key, value in record.__dict__.items():  # extra={...}
+            if key not in _RECORD_ATTRS and key not in _CONTEXT_ATTRS and not key.startswith("_"):
+                data[key] = value
+        if record.exc_info:
+            data["exc_info"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            data["stack_info"] = self.formatStack(record.stack_info)
+        return json.dumps(data, default=str, ensure_ascii=False)
+
+
+class PlainFormatter(logging.Formatter):
+    """The human format, with the correlation id when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s%(ids)s %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        rid, tid = getattr(record, "request_id", None), getattr(record, "task_id", None)
+        record.ids = f" [{rid}]" if rid and (not tid or rid == tid) else (f" [{rid} task={tid}]" if rid else "")
+        return super().format(record)
+
+
+# --- metrics --------------------------------------------------------------------------------------
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+HTTP_LATENCY = Histogram(
+    "pms_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route name and status class.",
+    ["route", "method", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+DELIVERY_LATENCY = Histogram(
+    "pms_channel_delivery_duration_seconds",
+    "Time of one outbound delivery attempt to a platform (network included), by outcome.",
+    ["platform", "outcome"],
+    buckets=LATENCY_BUCKETS,
+)
+DELIVERY_FAILURES = Counter(
+    "pms_channel_delivery_failures",
+    "Failed outbound delivery attempts, by platform and error kind.",
+    ["platform", "kind"],
+)
+WEBHOOK_LATENCY = Histogram(
+    "pms_channel_webhook_duration_seconds",
+    "Time to handle an inbound platform webhook, by platform and status class.",
+    ["platform", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+LOCK_WAIT = Histogram(
+    "pms_property_lock_wait_seconds",
+    "Time spent acquiring property row locks (apps.core.db.lock_properties).",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+
+
+def _status_class(status: int) -> str:
+    return f"{status // 100}xx"
+
+
+def _known_platform(platform: str) -> str:
+    from apps.channels.models import Platform
+
+    return platform if platform in Platform.values else "unknown"
+
+
+def record_delivery(*, platform: str, seconds: float, error_kind: str | None = None) -> None:
+    """Called once per finished delivery attempt (apps.channels.delivery)."""
+    try:
+        DELIVERY_LATENCY.labels(platform=platform, outcome=error_kind or "success").observe(seconds)
+        if error_kind:
+            DELIVERY_FAILURES.labels(platform=platform, kind=error_kind).inc()
+    except Exception:  # metrics must never break a delivery
+        logger.exception("could not record delivery metrics")
+
+
+@contextlib.contextmanager
+def lock_wait_timer() -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        LOCK_WAIT.observe(time.perf_counter() - started)
+
+
+def timed_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorator for the inbound webhook view: latency by platform and status class."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, platform: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = view(request, platform, *args, **kwargs)
+            status = response.status_code
+            return response
+        finally:
+            WEBHOOK_LATENCY.labels(platform=_known_platform(platform), status=_status_class(status)).observe(
+                time.perf_counter() - started
+            )
+
+    return wrapper
+
+
+class BreakerCollector:
+    """``pms_channel_breaker_state{platform}``: 0 closed, 1 half-open, 2 open (read from Redis)."""
+
+    def collect(self):
+        from apps.channels import breaker
+        from apps.channels.models import Platform
+
+        state = GaugeMetricFamily(
+            "pms_channel_breaker_state",
+            "Circuit breaker per platform: 0 closed, 1 half-open, 2 open.",
+            labels=["platform"],
+        )
+        failures = GaugeMetricFamily(
+            "pms_channel_breaker_failures", "Consecutive failures counted by the breaker.", labels=["platform"]
+        )
+        for platform in Platform.values:
+            if platform == Platform.ICAL:
+                continue
+            st = breaker.state(platform)
+            state.add_metric([platform], BREAKER_VALUES.get(st.state, -1))
+            failures.add_metric([platform], st.failures)
+        yield state
+        yield failures
+
+
+class OutboxCollector:
+    """``pms_outbox_pending_events`` and the age of the oldest one (read from PostgreSQL)."""
+
+    def collect(self):
+        from django.db.models import Count, Min
+        from django.utils import timezone
+
+        from .models import SyncEvent
+
+        agg = (
+            SyncEvent.objects.filter(processed_at__isnull=True)
+            .order_by()
+            .aggregate(n=Count("pk"), oldest=Min("created_at"))
+        )
+        yield GaugeMetricFamily("pms_outbox_pending_events", "Outbox events not processed yet.", value=agg["n"])
+        age = (timezone.now() - agg["oldest"]).total_seconds() if agg["oldest"] else 0.0
+        yield GaugeMetricFamily(
+            "pms_outbox_oldest_pending_age_seconds", "Age of the oldest unprocessed outbox event.", value=age
+        )
+
+
+def _scrape_time_metrics() -> bytes:
+    out = []
+    for collector in (BreakerCollector(), OutboxCollector()):
+        registry = CollectorRegistry(auto_describe=False)
+        registry.register(collector)
+        try:
+            out.append(generate_latest(registry))
+        except Exception as exc:  # Redis or DB down: report it, keep the rest of the scrape
+            logger.warning("metrics collector %s failed: %s", type(collector).__name__, exc)
+            name = type(collector).__name__
+            out.append(
+                f'# TYPE pms_metrics_collector_up gauge\npms_metrics_collector_up{{collector="{name}"}} 0\n'.encode()
+            )
+    return b"".join(out)
+
+
+def _metrics_allowed(request: HttpRequest) -> bool:
+    token = getattr(settings, "METRICS_TOKEN", "")
+    if token:
+        auth = request.headers.get("Authorization", "")
+        if auth.startswith("Bearer ") and hmac.compare_digest(auth[7:].strip().encode(), token.encode()):
+            return True
+    # Loopback only when nothing forwarded the request (a local reverse proxy must not make it public).
+    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    return request.META.get("REMOTE_ADDR") in ("127.0.0.1", "::1") and not forwarded
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    if not _metrics_allowed(request):
+        return HttpResponseForbidden("Forbidden\n", content_type="text/plain")
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry = REGISTRY
+    body = generate_latest(registry) + _scrape_time_metrics()
+    return HttpResponse(body, content_type=CONTENT_TYPE_LATEST)
+
+
+# --- middleware -----------------------------------------------------------------------------------
+
+
+class RequestContextMiddleware:
+    """First in MIDDLEWARE: sets the request's correlation id, echoes it, times the request.
+
+    The id stays set until ``request_finished`` (after Django's own 4xx/5xx ``django.request`` log
+    line, which is written outside the middleware chain), then is cleared.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        rid = sane_request_id(request.headers.get(REQUEST_ID_HEADER)) or str(uuid.uuid4())
+        request.request_id = rid  # type: ignore[attr-defined]
+        request_id_var.set(rid)
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = self.get_response(request)
+            status = response.status_code
+            response[REQUEST_ID_HEADER] = rid
+            return response
+        finally:
+            match = getattr(request, "resolver_match", None)
+            route = (match.view_name or match.route or "unnamed") if match else "unmatched"
+            HTTP_LATENCY.labels(route=route, method=_method(request), status=_status_class(status)).observe(
+                time.perf_counter() - started
+            )
+
+
+@receiver(request_finished, dispatch_uid="pms-observability-request-finished")
+def _clear_request_id(**kwargs: Any) -> None:
+    request_id_var.set(None)
+
+
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+def _method(request: HttpRequest) -> str:
+    return request.method if request.method in _METHODS else "other"
+
+
+# --- Celery ---------------------------------------------------------------------------------------
+
+
+@celery_signals.setup_logging.connect(weak=False)
+def _celery_keep_django_logging(**kwargs: Any) -> None:
+    """Connected = Celery leaves logging alone; worker and beat use settings.LOGGING."""
+
+
+@celery_signals.before_task_publish.connect(weak=False)
+def _propagate_request_id(headers: dict | None = None, **kwargs: Any) -> None:
+    rid = request_id_var.get()
+    if rid and headers is not None:
+        headers.setdefault(TASK_HEADER, rid)
+
+
+@celery_signals.task_prerun.connect(weak=False)
+def _task_context_enter(task_id: str | None = None, task: Any = None, **kwargs: Any) -> None:
+    req = getattr(task, "request", None)
+    headers = getattr(req, "headers", None) or {}
+    propagated = sane_request_id(getattr(req, TASK_HEADER, None) or headers.get(TASK_HEADER))
+    # eager tasks run inside the caller's context and keep its id
+    rid = propagated or request_id_var.get() or task_id
+    tokens = (request_id_var.set(rid), task_id_var.set(task_id), task_name_var.set(getattr(task, "name", None)))
+    if req is not None:
+        req._pms_log_tokens = tokens
+
+
+@celery_signals.task_postrun.connect(weak=False)
+def _task_context_exit(task: Any = None, **kwargs: Any) -> None:
+    req = getattr(task, "request", None)
+    tokens = getattr(req, "_pms_log_tokens", None)
+    if not tokens:
+        return
+    req._pms_log_tokens = None
+    for var, token in zip((request_id_var, task_id_var, task_name_var), tokens, strict=True):
+        with contextlib.suppress(ValueError):  # set in another context: nothing to restore
+            var.reset(token)
