@@ -199,23 +199,33 @@ def _too_old(days: list[date]) -> bool:
     return bool(days) and days[0] < timezone.localdate() - timedelta(days=1)
 
 
-@simulator_view
-def avail_notif(request: HttpRequest) -> HttpResponse:
-    rs = "OTA_HotelAvailNotifRS"
+def _open_notif(request: HttpRequest, *, rs: str, root_tag: str, container: str):
+    """The common start of an ARI push: POST, auth, the right root, the hotel the account may update.
+    Returns ``(listing, messages_element)`` or the error response to send."""
     if request.method != "POST":
         return HttpResponse(status=405)
     account = _account(request)
     if account is None:
         return _unauthorized()
     root = _parse(request)
-    if root is None or root.tag != _q("OTA_HotelAvailNotifRQ"):
-        return ota_error(rs, "320", "Invalid value: body is not an OTA_HotelAvailNotifRQ", status=400)
-    msgs = root.find("ota:AvailStatusMessages", NS)
+    if root is None or root.tag != _q(root_tag):
+        return ota_error(rs, "320", f"Invalid value: body is not an {root_tag}", status=400)
+    msgs = root.find(f"ota:{container}", NS)
     if msgs is None:
-        return ota_error(rs, "320", "Invalid value: AvailStatusMessages missing", status=400)
+        return ota_error(rs, "320", f"Invalid value: {container} missing", status=400)
     listing = _listing(account, msgs.get("HotelCode", ""))
     if listing is None:
         return HttpResponse("No access to this hotel", status=403, content_type="text/plain")
+    return listing, msgs
+
+
+@simulator_view
+def avail_notif(request: HttpRequest) -> HttpResponse:
+    rs = "OTA_HotelAvailNotifRS"
+    opened = _open_notif(request, rs=rs, root_tag="OTA_HotelAvailNotifRQ", container="AvailStatusMessages")
+    if isinstance(opened, HttpResponse):
+        return opened
+    listing, msgs = opened
     updates: list[tuple[list[date], dict]] = []
     for msg in msgs.findall("ota:AvailStatusMessage", NS):
         ctl = msg.find("ota:StatusApplicationControl", NS)
@@ -228,14 +238,19 @@ def avail_notif(request: HttpRequest) -> HttpResponse:
         if _too_old(days):
             return ota_error(rs, "NOT_A_VALID_DATE", "Updates may reach at most one day into the past")
         fields: dict = {}
-        if msg.get("BookingLimit") is not None:
-            fields["rooms_to_sell"] = int(msg.get("BookingLimit"))
-        for los in msg.iter(_q("LengthOfStay")):
-            kind, value = los.get("MinMaxMessageType"), int(los.get("Time", "0") or 0) or None
-            if kind == "SetMinLOS":
-                fields["min_stay"] = value
-            elif kind == "SetMaxLOS":
-                fields["max_stay"] = value
+        try:
+            if msg.get("BookingLimit") is not None:
+                fields["rooms_to_sell"] = int(msg.get("BookingLimit"))
+            for los in msg.iter(_q("LengthOfStay")):
+                kind, value = los.get("MinMaxMessageType"), int(los.get("Time", "0") or 0) or None
+                if kind == "SetMinLOS":
+                    fields["min_stay"] = value
+                elif kind == "SetMaxLOS":
+                    fields["max_stay"] = value
+        except ValueError:
+            return ota_error(rs, "320", "Invalid value: BookingLimit/Time must be whole numbers", status=400)
+        if fields.get("rooms_to_sell", 0) < 0 or any((fields.get(k) or 0) < 0 for k in ("min_stay", "max_stay")):
+            return ota_error(rs, "320", "Invalid value: negative numbers", status=400)
         restriction = msg.find("ota:RestrictionStatus", NS)
         if restriction is not None:
             closed = restriction.get("Status") == "Close"
@@ -260,20 +275,10 @@ def _upsert_days(listing: SimListing, days: list[date], fields: dict) -> None:
 @simulator_view
 def rate_notif(request: HttpRequest) -> HttpResponse:
     rs = "OTA_HotelRateAmountNotifRS"
-    if request.method != "POST":
-        return HttpResponse(status=405)
-    account = _account(request)
-    if account is None:
-        return _unauthorized()
-    root = _parse(request)
-    if root is None or root.tag != _q("OTA_HotelRateAmountNotifRQ"):
-        return ota_error(rs, "320", "Invalid value: body is not an OTA_HotelRateAmountNotifRQ", status=400)
-    msgs = root.find("ota:RateAmountMessages", NS)
-    if msgs is None:
-        return ota_error(rs, "320", "Invalid value: RateAmountMessages missing", status=400)
-    listing = _listing(account, msgs.get("HotelCode", ""))
-    if listing is None:
-        return HttpResponse("No access to this hotel", status=403, content_type="text/plain")
+    opened = _open_notif(request, rs=rs, root_tag="OTA_HotelRateAmountNotifRQ", container="RateAmountMessages")
+    if isinstance(opened, HttpResponse):
+        return opened
+    listing, msgs = opened
     updates = []
     for msg in msgs.findall("ota:RateAmountMessage", NS):
         ctl = msg.find("ota:StatusApplicationControl", NS)
