@@ -15,18 +15,12 @@ from apps.availability import services
 from apps.availability.models import PricingRule
 from apps.availability.search import search_properties
 from apps.availability.selectors import calendar_days, stay_check
-from apps.bookings import services as booking_services
 from apps.core.errors import ValidationFailed
 from apps.properties.models import Property
+from tests.availability.calendar_helpers import apply_calendar, book
 from tests.factories import PropertyFactory, future
 
 pytestmark = pytest.mark.django_db
-
-
-def book(prop, ci, co):
-    return booking_services.booking_create(
-        property_id=prop.pk, check_in=ci, check_out=co, guests=1, status="confirmed", enforce_rules=False
-    )
 
 
 def test_calendar_days(prop, django_assert_max_num_queries):
@@ -214,24 +208,7 @@ def test_search_equals_oracle(alice, world, searches):
         for spec in world:
             cal = spec.pop("cal")
             prop = PropertyFactory(owner=alice, **spec)
-            for kind, s, e, mstay, cta, ctd in cal:
-                try:
-                    if kind == "booking":
-                        book(prop, future(s), future(e))
-                    elif kind == "blocked":
-                        services.block_create(property_id=prop.pk, start_date=future(s), end_date=future(e))
-                    else:
-                        services.block_create(
-                            property_id=prop.pk,
-                            start_date=future(s),
-                            end_date=future(e),
-                            block_type="available",
-                            min_stay=mstay,
-                            closed_to_arrival=cta,
-                            closed_to_departure=ctd,
-                        )
-                except Exception:  # noqa: BLE001 - overlapping random items are refused
-                    continue
+            apply_calendar(prop, cal)
         now = timezone.now()
         for location, ci, nights, guests, amenities, bedrooms, max_price in searches:
             dates = (future(ci), future(ci) + timedelta(days=nights)) if ci is not None else (None, None)

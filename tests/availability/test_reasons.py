@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from apps.availability import pricing, services
 from apps.availability.selectors import stay_check
 from apps.bookings import services as booking_services
-from apps.bookings.models import BookingStatus
+from tests.availability.calendar_helpers import apply_calendar, book
 from tests.factories import PropertyFactory, future
 
 pytestmark = pytest.mark.django_db
@@ -22,12 +22,6 @@ pytestmark = pytest.mark.django_db
 
 def codes(prop, ci, co, guests=2, now=None):
     return [r["code"] for r in pricing.stay_reasons(prop=prop, check_in=ci, check_out=co, guests=guests, now=now)]
-
-
-def book(prop, ci, co, status=BookingStatus.CONFIRMED):
-    return booking_services.booking_create(
-        property_id=prop.pk, check_in=ci, check_out=co, guests=1, status=status, enforce_rules=False
-    )
 
 
 def test_bookable_stay_has_no_reasons_and_a_quote(prop):
@@ -197,25 +191,7 @@ def test_bookable_iff_no_reasons(alice, cal, ci, nights, guests, min_stay, notic
             min_notice_hours=notice,
             max_advance_days=advance,
         )
-        for kind, s, e, mstay, cta, ctd in cal:
-            try:
-                if kind == "booking":
-                    book(prop, future(s), future(e))
-                elif kind == "blocked":
-                    services.block_create(property_id=prop.pk, start_date=future(s), end_date=future(e))
-                else:
-                    services.block_create(
-                        property_id=prop.pk,
-                        start_date=future(s),
-                        end_date=future(e),
-                        block_type="available",
-                        min_stay=mstay,
-                        closed_to_arrival=cta,
-                        closed_to_departure=ctd,
-                        price_override=Decimal("77"),
-                    )
-            except Exception:  # noqa: BLE001 - overlapping random items are refused; skip them
-                continue
+        apply_calendar(prop, cal, price_override=Decimal("77"))
         now = timezone.now()
         check = stay_check(prop=prop, check_in=future(ci), check_out=future(ci + nights), guests=guests, now=now)
         assert check.bookable == (check.reasons == [])
