@@ -5,16 +5,20 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
-os.environ.setdefault("CACHE_KEY_PREFIX", "pms-test")
 
 from .settings import *  # noqa: E402,F403
+
+# Several test runs may share this machine's PostgreSQL and Redis (one database each): everything a
+# run keeps in Redis (cache, breakers, buckets, its Celery queue) is named after its database.
+_RUN = DATABASES["default"]["NAME"]
+CACHES["default"]["KEY_PREFIX"] = os.environ.get("CACHE_KEY_PREFIX", f"pms-test-{_RUN}")
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = os.environ.get("CELERY_TASK_ALWAYS_EAGER", "1") == "1"
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", "pms-test")
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_QUEUE", f"pms-test-{_RUN}")
 SANDBOX_ENABLED = True
-CHANNEL_REDIS_PREFIX = "pms-test:channels"
+CHANNEL_REDIS_PREFIX = f"pms-test-{_RUN}:channels"
 CHANNEL_RETRY_BASE_SECONDS = 0.2
 CHANNEL_BREAKER_COOLDOWN_SECONDS = 2.0
 CHANNEL_HTTP_TIMEOUT = 3.0
