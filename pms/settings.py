@@ -1,6 +1,7 @@
 """Settings, all read from the environment (see .env.example for every variable)."""
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -190,9 +191,17 @@ if not DEBUG:
 
 # --- Sandboxes (local platform simulators under /sandbox/) --------------------------------------
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
-# Owner-entered URLs (iCal feeds, platform base URLs) may point at loopback/private addresses only
-# with this on (the sandboxes live on 127.0.0.1); otherwise they are refused (SSRF guard).
-ALLOW_PRIVATE_HOSTS = env.bool("ALLOW_PRIVATE_HOSTS", default=SANDBOX_ENABLED)
+# SSRF guard (apps.core.net): owner-entered URLs (iCal feeds, platform base URLs) are fetched only
+# from public addresses, checked on every redirect hop and on the address actually connected.
+# ALLOW_PRIVATE_HOSTS lifts it entirely (tests); SSRF_ALLOWED_HOSTS lists exact "host:port"
+# endpoints allowed although private: with the sandboxes on, the site's own (the simulators live
+# under SITE_URL).
+ALLOW_PRIVATE_HOSTS = env.bool("ALLOW_PRIVATE_HOSTS", default=False)
+_site = urlsplit(SITE_URL)
+SSRF_ALLOWED_HOSTS = env.list(
+    "SSRF_ALLOWED_HOSTS",
+    default=[f"{_site.hostname}:{_site.port or (443 if _site.scheme == 'https' else 80)}"] if SANDBOX_ENABLED else [],
+)
 
 # --- Channel manager ----------------------------------------------------------------------------
 # AES-256-GCM keys for channel secrets: "kid1:<base64 32 bytes>,kid2:..."; the active one encrypts.

@@ -169,10 +169,13 @@ class Booking(models.Model):
             models.CheckConstraint(
                 condition=Q(source__in=[s.value for s in BookingSource]), name="booking_source_valid"
             ),
+            # A platform's reservation id is unique within the property it arrived for: lookups of
+            # channel messages are scoped to their connection's property, so one owner's connection
+            # can neither reach nor pre-claim another property's reservation id.
             models.UniqueConstraint(
-                fields=["source", "external_id"],
+                fields=["property", "source", "external_id"],
                 condition=Q(external_id__isnull=False),
-                name="booking_unique_source_external_id",
+                name="booking_unique_property_source_external_id",
             ),
             ExclusionConstraint(
                 name="booking_no_overlap",

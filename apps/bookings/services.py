@@ -200,7 +200,7 @@ def booking_create(
         prop = Property.objects.get(pk=property_id)
         _validate_stay(prop=prop, check_in=check_in, check_out=check_out, guests=guests)
         if external_id is not None:
-            existing = Booking.objects.filter(source=source, external_id=external_id).first()
+            existing = Booking.objects.filter(property_id=property_id, source=source, external_id=external_id).first()
             if existing is not None:
                 raise BookingValidationError(
                     f"A {source} booking with id {external_id} already exists ({existing.reference}).",

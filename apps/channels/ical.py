@@ -44,7 +44,7 @@ from apps.availability.models import AvailabilityBlock, BlockSource
 from apps.bookings.errors import BookingConflict, BookingValidationError
 from apps.bookings.models import BLOCKING_STATUSES, Booking
 from apps.core.errors import NotFound, ValidationFailed
-from apps.core.net import PrivateHostRefused, assert_public_url
+from apps.core.net import PrivateHostRefused, assert_public_url, http_request
 from apps.properties.models import Property, new_feed_token
 
 from .adapters import ical as adapter
@@ -217,7 +217,8 @@ def _fetch(url: str) -> bytes:
     timeout = float(_setting("ICAL_FETCH_TIMEOUT", 15.0))
     max_bytes = int(_setting("ICAL_MAX_BYTES", 5 * 1024 * 1024))
     try:
-        with requests.get(
+        with http_request(
+            "GET",
             url,
             timeout=(min(timeout, 5.0), timeout),
             stream=True,
@@ -236,6 +237,10 @@ def _fetch(url: str) -> bytes:
                     raise _FetchFailed("timeout", "The feed took too long to download.", 200)
                 chunks.append(chunk)
             return b"".join(chunks)
+    except PrivateHostRefused as exc:
+        raise _FetchFailed("forbidden_host", f"The feed was not fetched: {exc}") from exc
+    except requests.TooManyRedirects as exc:
+        raise _FetchFailed("network", "The feed redirected too many times.") from exc
     except requests.Timeout as exc:
         raise _FetchFailed("timeout", f"The feed did not answer within {timeout:g} s.") from exc
     except requests.exceptions.ChunkedEncodingError as exc:

@@ -86,9 +86,11 @@ def process_reservation(*, msg: InboundMessage, connection: ChannelConnection, r
     with transaction.atomic():
         try:
             with transaction.atomic():
-                InboundKey.objects.create(platform=connection.platform, natural_key=key, message=msg)
+                InboundKey.objects.create(
+                    connection=connection, platform=connection.platform, natural_key=key, message=msg
+                )
         except IntegrityError:
-            first = InboundKey.objects.select_related("message").get(platform=connection.platform, natural_key=key)
+            first = InboundKey.objects.select_related("message").get(connection=connection, natural_key=key)
             prior = first.message.result.get("reservations", {}).get(key, {})
             return ApplyResult(
                 "duplicate",
@@ -225,7 +227,8 @@ def webhook_receive(*, platform: str, headers: dict[str, str], body: bytes) -> I
             http=403,
             signature_valid=False,
             verification_error="No connection for this property.",
-            body={"error": "Unknown property."},
+            # the same answer as a bad signature: a stranger learns nothing about which ids are connected
+            body={"error": "Invalid signature."},
         )
     msg.connection, msg.property_id = connection, connection.property_id
     try:

@@ -248,8 +248,11 @@ class InboundMessage(models.Model):
 
 
 class InboundKey(models.Model):
-    """The dedupe table: a platform's natural key, claimed by the first message that carried it."""
+    """The dedupe table: a platform's natural key, claimed by the first message that carried it
+    through one connection. Keys are per connection: what one connection (one owner's account)
+    sends can never pre-claim, or answer for, a reservation that arrives through another."""
 
+    connection = models.ForeignKey(ChannelConnection, on_delete=models.CASCADE, related_name="+")
     platform = models.CharField(max_length=20, choices=Platform.choices)
     natural_key = models.CharField(max_length=200)
     message = models.ForeignKey(InboundMessage, on_delete=models.CASCADE, related_name="+")
@@ -257,7 +260,7 @@ class InboundKey(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["platform", "natural_key"], name="inbound_key_unique"),
+            models.UniqueConstraint(fields=["connection", "natural_key"], name="inbound_key_unique_per_connection"),
         ]
 
 
@@ -268,6 +271,7 @@ class ChannelAlert(models.Model):
         AUTH = "auth", "Authentication failed"
         RECONCILIATION = "reconciliation", "Reconciliation found differences"
         INBOUND_FAILED = "inbound_failed", "Inbound message failed"
+        ID_COLLISION = "id_collision", "Reservation id also held by another property"
 
     property = models.ForeignKey(
         "properties.Property", on_delete=models.CASCADE, null=True, blank=True, related_name="channel_alerts"

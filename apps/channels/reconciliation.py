@@ -29,7 +29,7 @@ from .conflicts import resolve_availability, resolve_status
 from .inbound import _refuse_on_platform
 from .models import ChannelAlert, ChannelConnection, ReconciliationItem, ReconciliationRun
 from .selectors import calendar_states
-from .services import alert_create, reservation_apply
+from .services import alert_create, channel_booking_find, reservation_apply
 
 logger = logging.getLogger(__name__)
 
@@ -119,9 +119,7 @@ def _reconcile_bookings(conn, run, channel_bookings: list[ChannelReservation], *
         if res.hotel_code and res.hotel_code != conn.external_property_id:
             continue
         seen.add(res.external_id)
-        booking = (
-            ours.get(res.external_id) or Booking.objects.filter(source=platform, external_id=res.external_id).first()
-        )
+        booking = ours.get(res.external_id) or channel_booking_find(connection=conn, external_id=res.external_id)
         channel_status = "cancelled" if res.status == "cancelled" else "confirmed"
         if booking is None:
             if channel_status == "cancelled" or res.check_out <= start:

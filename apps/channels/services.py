@@ -58,6 +58,43 @@ def _guest(res: ChannelReservation) -> booking_services.GuestData:
     )
 
 
+def channel_booking_find(*, connection: ChannelConnection, external_id: str) -> Booking | None:
+    """The booking a platform's reservation id names, looked up only under ``connection``'s property."""
+    return (
+        Booking.objects.filter(property_id=connection.property_id, source=connection.platform, external_id=external_id)
+        .order_by("pk")
+        .first()
+    )
+
+
+def _alert_id_collision(*, connection: ChannelConnection, reservation: ChannelReservation) -> None:
+    """A reservation id that another property already holds: platforms never reuse ids across
+    hotels, so this is a misrouted or forged message. Staff see the alert (it names no property,
+    so neither owner learns anything about the other); nothing is applied to the other property."""
+    others = list(
+        Booking.objects.filter(source=connection.platform, external_id=reservation.external_id)
+        .exclude(property_id=connection.property_id)
+        .values_list("pk", "property_id")[:5]
+    )
+    if not others:
+        return
+    alert_create(
+        connection=None,
+        property_id=None,
+        kind=ChannelAlert.Kind.ID_COLLISION,
+        message=f"{connection.get_platform_display()} connection {connection.pk} sent reservation id "
+        f"{reservation.external_id[:128]} ({reservation.status}), which another property already holds; "
+        "it was applied only to the connection's own property.",
+        details={
+            "connection_id": connection.pk,
+            "property_id": connection.property_id,
+            "external_id": reservation.external_id[:128],
+            "status": reservation.status,
+            "held_by": [{"booking_id": b, "property_id": p} for b, p in others],
+        },
+    )
+
+
 def reservation_apply(*, connection: ChannelConnection, reservation: ChannelReservation) -> ApplyResult:
     """Apply one platform reservation (new / modified / cancelled) to the core.
 
@@ -66,7 +103,12 @@ def reservation_apply(*, connection: ChannelConnection, reservation: ChannelRese
     """
     platform = connection.platform
     res = reservation
-    existing = Booking.objects.filter(source=platform, external_id=res.external_id).first()
+    # The trust boundary: a message that arrived through this connection sees only this
+    # connection's property. A reservation id held by another property is invisible here (the
+    # answer is the same as for an unknown id) and is never changed from here.
+    existing = channel_booking_find(connection=connection, external_id=res.external_id)
+    if existing is None:
+        _alert_id_collision(connection=connection, reservation=res)
     try:
         if res.status == "cancelled":
             if existing is None:

@@ -75,11 +75,13 @@ def test_guests_at_least_one(prop):
 
 
 @pytest.mark.django_db
-def test_channel_booking_unique_per_source(prop, bob_prop):
+def test_channel_booking_unique_per_property_and_source(prop, bob_prop):
     make_booking(prop, future(10), source="airbnb", external_id="HM123")
-    with pytest.raises(IntegrityError, match="booking_unique_source_external_id"), transaction.atomic():
-        make_booking(bob_prop, future(40), source="airbnb", external_id="HM123")
-    make_booking(bob_prop, future(60), source="booking_com", external_id="HM123")  # other platform: fine
+    with pytest.raises(IntegrityError, match="booking_unique_property_source_external_id"), transaction.atomic():
+        make_booking(prop, future(40), source="airbnb", external_id="HM123")
+    make_booking(prop, future(60), source="booking_com", external_id="HM123")  # other platform: fine
+    # another property's connection cannot pre-claim (or block) an id: ids are scoped per property
+    make_booking(bob_prop, future(40), source="airbnb", external_id="HM123")
 
 
 @pytest.mark.django_db

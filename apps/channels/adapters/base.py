@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 from django.conf import settings
 
-from apps.core.net import PrivateHostRefused, assert_public_url
+from apps.core.net import PrivateHostRefused, http_request
 
 if TYPE_CHECKING:
     from apps.channels.models import ChannelConnection
@@ -168,13 +168,13 @@ class ChannelAdapter:
     # --- HTTP helper -----------------------------------------------------------------------
     def _http(self, method: str, url: str, **kwargs: Any) -> tuple[requests.Response, int]:
         """One request; network failures become RETRYABLE AdapterErrors. Returns (response, ms)."""
-        try:
-            assert_public_url(url)
-        except PrivateHostRefused as exc:
-            raise AdapterError(f"Refused to call the platform: {exc}", kind=ErrorKind.PERMANENT) from None
         started = time.monotonic()
         try:
-            response = requests.request(method, url, timeout=self.timeout, **kwargs)
+            response = http_request(method, url, timeout=self.timeout, **kwargs)
+        except PrivateHostRefused as exc:
+            raise AdapterError(f"Refused to call the platform: {exc}", kind=ErrorKind.PERMANENT) from None
+        except requests.TooManyRedirects:
+            raise AdapterError("The platform redirected too many times.", kind=ErrorKind.PERMANENT) from None
         except requests.Timeout:
             raise AdapterError("The platform did not answer in time.", kind=ErrorKind.RETRYABLE) from None
         except requests.RequestException as exc:
@@ -184,7 +184,7 @@ class ChannelAdapter:
         return response, int((time.monotonic() - started) * 1000)
 
 
-def error_for_status(status: int, *, retry_after: str | None = None, text: str = "") -> AdapterError | None:
+def error_for_status(status: int, *, retry_after: str | None = None) -> AdapterError | None:
     """Map an HTTP status to our error kinds (None for 2xx)."""
     if 200 <= status < 300:
         return None
@@ -200,6 +200,6 @@ def error_for_status(status: int, *, retry_after: str | None = None, text: str =
         return AdapterError("The platform refused our credentials.", kind=ErrorKind.AUTH, http_status=status)
     if status in (408, 425) or status >= 500:
         return AdapterError("The platform had a temporary error.", kind=ErrorKind.RETRYABLE, http_status=status)
-    return AdapterError(
-        f"The platform refused the request. {text[:200]}".strip(), kind=ErrorKind.PERMANENT, http_status=status
-    )
+    # The platform's answer body is never echoed: owners see the status (and the platform's error
+    # code where its protocol has one), not whatever a misconfigured or hostile host sends back.
+    return AdapterError("The platform refused the request.", kind=ErrorKind.PERMANENT, http_status=status)
