@@ -150,6 +150,14 @@ OUTBOX_HANDLERS = env.list(
         "apps.storefront.outbox.handle_event",
     ],
 )
+# Limits at every entry (apps.core.limits): feeds, admin, API, guest pages and channel messages.
+MAX_STAY_NIGHTS = env.int("MAX_STAY_NIGHTS", default=365)  # longest stay or block
+MAX_DAYS_AHEAD = env.int("MAX_DAYS_AHEAD", default=1096)  # how far ahead a stay or block may reach
+MAX_DAYS_PAST = env.int("MAX_DAYS_PAST", default=730)  # how far back a date may lie
+MAX_GUESTS = env.int("MAX_GUESTS", default=100)
+MAX_AMOUNT = env.int("MAX_AMOUNT", default=10_000_000)  # largest amount, in currency units
+MAX_JSON_DEPTH = env.int("MAX_JSON_DEPTH", default=8)  # structured input: addresses, rule conditions
+MAX_JSON_BYTES = env.int("MAX_JSON_BYTES", default=64 * 1024)
 DB_RETRY_ATTEMPTS = env.int("DB_RETRY_ATTEMPTS", default=5)
 LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=10000)
 

@@ -18,9 +18,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.errors import DomainError
+
 from . import breaker
 from .adapters import adapter_class, get_adapter
-from .adapters.base import AdapterError, ChannelReservation, InboundMalformed, InboundRejected
+from .adapters.base import AdapterError, ChannelReservation, InboundMalformed, InboundRejected, reservation_check
 from .models import ChannelAlert, ChannelConnection, InboundKey, InboundMessage, Platform
 from .services import ApplyResult, alert_create, reservation_apply
 
@@ -82,6 +84,18 @@ def _finish(msg: InboundMessage, *, status: str, http: int, body: dict, **fields
 def process_reservation(*, msg: InboundMessage, connection: ChannelConnection, res: ChannelReservation) -> ApplyResult:
     """Claim the natural key and apply, in one transaction. A second message with the same key is
     a duplicate and answers the first one's outcome."""
+    try:
+        res = reservation_check(res)  # before its key is claimed: the key is built from its fields
+    except DomainError as exc:
+        result = ApplyResult("invalid", None, str(exc), {"field": exc.details.get("field", "")})
+        alert_create(
+            connection=connection,
+            property_id=connection.property_id,
+            kind=ChannelAlert.Kind.INBOUND_FAILED,
+            message=f"{connection.get_platform_display()} sent a reservation that was refused: {exc}",
+            details={"external_id": str(res.external_id)[:128], "message_id": str(msg.pk)},
+        )
+        return result
     key = res.natural_key
     with transaction.atomic():
         try:
@@ -108,7 +122,7 @@ def process_reservation(*, msg: InboundMessage, connection: ChannelConnection, r
                 f"({res.check_in} to {res.check_out}) conflicts and was refused: {result.message}",
                 details={"external_id": res.external_id, "message_id": str(msg.pk), **result.details},
             )
-        elif result.outcome == "failed":
+        elif result.outcome in ("failed", "invalid"):
             alert_create(
                 connection=connection,
                 property_id=connection.property_id,
@@ -126,7 +140,7 @@ def _overall(results: list[ApplyResult]) -> str:
         return InboundMessage.Status.DUPLICATE
     if "refused" in outcomes:
         return InboundMessage.Status.REFUSED
-    if "failed" in outcomes:
+    if outcomes & {"failed", "invalid"}:
         return InboundMessage.Status.FAILED
     return InboundMessage.Status.PROCESSED
 

@@ -7,7 +7,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import DataError, transaction
 
 from apps.bookings import services as booking_services
 from apps.bookings.errors import BookingConflict, InvalidTransition
@@ -16,7 +16,7 @@ from apps.core.errors import DomainError
 from apps.core.models import SyncEvent
 from apps.core.outbox import event_emit
 
-from .adapters.base import ChannelReservation
+from .adapters.base import ChannelReservation, reservation_check
 from .conflicts import resolve_status
 from .models import ChannelAlert, ChannelConnection
 
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class ApplyResult:
-    outcome: str  # created | changed | cancelled | exists | unchanged | refused | failed | ignored
+    outcome: str  # created | changed | cancelled | exists | unchanged | refused | invalid | failed | ignored
     booking_id: int | None = None
     message: str = ""
     details: dict[str, Any] = field(default_factory=dict)
@@ -102,7 +102,10 @@ def reservation_apply(*, connection: ChannelConnection, reservation: ChannelRese
     an alert is recorded); nothing is dropped silently.
     """
     platform = connection.platform
-    res = reservation
+    try:
+        res = reservation_check(reservation)
+    except DomainError as exc:  # a permanent refusal of this reservation, recorded with its reason
+        return ApplyResult("invalid", None, str(exc), {"field": exc.details.get("field", "")})
     # The trust boundary: a message that arrived through this connection sees only this
     # connection's property. A reservation id held by another property is invisible here (the
     # answer is the same as for an unknown id) and is never changed from here.
@@ -160,6 +163,9 @@ def reservation_apply(*, connection: ChannelConnection, reservation: ChannelRese
         )
     except (InvalidTransition, DomainError) as exc:
         return ApplyResult("failed", existing.pk if existing else None, str(exc))
+    except DataError as exc:  # a value the database cannot hold: permanent, never "try again"
+        logger.warning("channel reservation %s refused by the database: %s", res.external_id, exc)
+        return ApplyResult("invalid", existing.pk if existing else None, "A value is out of range.")
 
 
 def connection_sync_now(*, connection_id: int) -> SyncEvent:

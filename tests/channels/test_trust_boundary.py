@@ -264,3 +264,47 @@ def test_platform_error_answers_are_not_echoed_to_the_owner(guard_on, servers, p
         BookingComAdapter(conn)._call("GET", "")
     assert exc.value.http_status == 400
     assert "INTERNAL-ONLY" not in str(exc.value) and "hunter2" not in str(exc.value)
+
+
+# --- every field of a signed message is checked: a permanent, recorded refusal, never a 503 ----------
+@pytest.mark.parametrize(
+    ("old", "new", "field"),
+    [
+        ('Count="2"', 'Count="40000"', "guests"),
+        ('AmountAfterTax="300.00"', 'AmountAfterTax="1e20"', "total"),
+        ('AmountAfterTax="300.00"', 'AmountAfterTax="NaN"', "total"),
+        ('AmountAfterTax="300.00"', 'AmountAfterTax="Infinity"', "total"),
+        ('CurrencyCode="EUR"', 'CurrencyCode="EURO"', "currency"),
+        ('ResID_Value="R-9"', 'ResID_Value="' + "9" * 150 + '"', "reservation id"),
+        ('ResID_Value="R-9"', 'ResID_Value="' + "9" * 400 + '"', "reservation id"),
+        ("<Surname>Guest</Surname>", "<Surname>" + "x" * 300 + "</Surname>", "last name"),
+        ("</PersonName>", "</PersonName><Email>" + "a" * 300 + "@x.de</Email>", "e-mail"),
+    ],
+)
+def test_out_of_range_values_in_a_signed_message_are_refused_for_good(client, alice_conn, old, new, field):
+    body = _message(hotel="1111", res_id="R-9", days_ahead=25)
+    assert old.encode() in body
+    body = body.replace(old.encode(), new.encode())
+    r = _post(client, body, ALICE_SECRET)
+    assert r.status_code == 200, r.content  # an answer, never "try again" (503)
+    outcome = next(iter(r.json()["reservations"].values()))
+    assert outcome["outcome"] == "invalid" and outcome["field"] == field, outcome
+    msg = InboundMessage.objects.get(pk=r.json()["message_id"])
+    assert msg.status == "failed" and new.encode()[:50].decode() in msg.body  # raw kept
+    assert not Booking.objects.exists()
+    assert ChannelAlert.objects.filter(kind="inbound_failed", property=alice_conn.property).exists()
+    # a retry gets the same answer (nothing claimed, nothing half-written)
+    again = _post(client, body, ALICE_SECRET)
+    assert next(iter(again.json()["reservations"].values()))["outcome"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    ("start", "nights"),
+    [(-800, 3), (2000, 3), (10, 400)],
+)
+def test_stays_outside_the_sane_window_are_refused(client, alice_conn, start, nights):
+    body = _message(hotel="1111", res_id="R-10", days_ahead=start, nights=nights)
+    r = _post(client, body, ALICE_SECRET)
+    assert r.status_code == 200, r.content
+    assert next(iter(r.json()["reservations"].values()))["outcome"] == "invalid"
+    assert not Booking.objects.exists()

@@ -11,6 +11,7 @@ what delivery does next: retry with backoff, wait for the rate limit, alert the 
 from __future__ import annotations
 
 import enum
+import hashlib
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -100,13 +101,41 @@ class ChannelReservation:
 
     @property
     def natural_key(self) -> str:
+        """The dedupe key (at most 200 characters: a long version is replaced by its digest)."""
         if self.status == "new":
             return f"{self.external_id}:new"
-        return f"{self.external_id}:{self.status}:{self.version}"
+        key = f"{self.external_id}:{self.status}:{self.version}"
+        if len(key) > 200:
+            digest = hashlib.sha256(str(self.version).encode()).hexdigest()[:40]
+            key = f"{self.external_id}:{self.status}:#{digest}"
+        return key
 
     @property
     def active(self) -> bool:
         return self.status != "cancelled"
+
+
+def reservation_check(res: ChannelReservation) -> ChannelReservation:
+    """Every field of a platform's reservation against the project's limits (``apps.core.limits``):
+    id and names that fit their columns, a stay inside the sane window, a party size, a finite
+    amount in an ISO 4217 currency. Raises ``ValidationFailed`` naming the field: a permanent
+    refusal, never a "try again". Returns the reservation with normalised values."""
+    from apps.core import limits
+
+    limits.check_single_line(res.external_id, max_length=128, field="reservation id", required=True)
+    if res.status not in ("new", "modified", "cancelled"):
+        raise limits.ValidationFailed(f"Unknown reservation status “{str(res.status)[:20]}”.", details={})
+    limits.check_span(res.check_in, res.check_out)
+    res.guests = limits.check_guests(res.guests if res.guests else 1)
+    res.currency = limits.check_currency(res.currency or "EUR")
+    if res.total is not None:
+        res.total = limits.check_amount(res.total, currency=res.currency, field="total")
+    res.first_name = limits.check_single_line(res.first_name, max_length=100, field="first name")
+    res.last_name = limits.check_single_line(res.last_name, max_length=100, field="last name")
+    res.email = limits.check_single_line(res.email, max_length=254, field="e-mail")
+    limits.check_single_line(res.hotel_code, max_length=64, field="property id")
+    limits.check_text(res.version, max_length=100, field="version")
+    return res
 
 
 @dataclass

@@ -1,0 +1,193 @@
+"""Limits at every entry, in one place.
+
+The feed parser, admin forms, API serializers, storefront forms and every channel adapter's message
+parser check what they accept with these functions, so a stay, a block, an amount or a name is
+judged the same way wherever it enters. Each raises ``ValidationFailed`` (a ``DomainError``, a 4xx
+everywhere) with a readable message and the field in ``details``.
+
+Settings (documented in README, defaults in ``pms/settings.py``):
+- ``MAX_STAY_NIGHTS``: longest stay or block (nights), default 365;
+- ``MAX_DAYS_AHEAD``: how far ahead a stay or block may end, default 1096 (three years; Vrbo's
+  availability document covers 1096 days);
+- ``MAX_DAYS_PAST``: how far back a date may lie (channels report recent past stays), default 730;
+- ``MAX_GUESTS``: party size, default 100;
+- ``MAX_AMOUNT``: largest money amount, default 10,000,000 (per booking or line);
+- ``MAX_JSON_DEPTH`` / ``MAX_JSON_BYTES``: structured input (addresses, rule conditions, API bodies).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from .errors import ValidationFailed
+from .money import ISO_4217, minor_units
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def max_stay_nights() -> int:
+    return _setting("MAX_STAY_NIGHTS", 365)
+
+
+def max_days_ahead() -> int:
+    return _setting("MAX_DAYS_AHEAD", 1096)
+
+
+def max_days_past() -> int:
+    return _setting("MAX_DAYS_PAST", 730)
+
+
+def max_guests() -> int:
+    return _setting("MAX_GUESTS", 100)
+
+
+def max_amount() -> Decimal:
+    return Decimal(_setting("MAX_AMOUNT", 10_000_000))
+
+
+def _fail(message: str, field: str, **details: Any) -> ValidationFailed:
+    return ValidationFailed(message, details={"field": field, **details})
+
+
+def check_date(value: Any, *, field: str = "date", today: date | None = None) -> date:
+    """A real date inside the sane window (``MAX_DAYS_PAST`` back, ``MAX_DAYS_AHEAD`` ahead)."""
+    if not isinstance(value, date):
+        raise _fail(f"{field} must be a date (YYYY-MM-DD).", field)
+    today = today or timezone.localdate()
+    if value < today - timedelta(days=max_days_past()):
+        raise _fail(f"{field} {value.isoformat()} lies too far in the past.", field)
+    if value > today + timedelta(days=max_days_ahead()):
+        raise _fail(f"{field} {value.isoformat()} lies more than {max_days_ahead()} days ahead.", field)
+    return value
+
+
+def check_span(
+    start: Any, end: Any, *, what: str = "stay", fields: tuple[str, str] = ("check_in", "check_out"), today=None
+) -> tuple[date, date]:
+    """A half-open date range (a stay or a block): end after start, at most ``MAX_STAY_NIGHTS``
+    nights, both ends inside the sane window."""
+    start = check_date(start, field=fields[0], today=today)
+    end = check_date(end, field=fields[1], today=today)
+    if end <= start:
+        raise _fail(f"The {what} must end after it starts ({fields[1]} after {fields[0]}).", fields[1])
+    nights = (end - start).days
+    if nights > max_stay_nights():
+        raise _fail(f"A {what} can be at most {max_stay_nights()} nights long (this one is {nights}).", fields[1])
+    return start, end
+
+
+def check_guests(value: Any, *, field: str = "guests") -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        try:
+            value = int(str(value).strip())
+        except (TypeError, ValueError):
+            raise _fail(f"{field} must be a whole number.", field) from None
+    if not 1 <= value <= max_guests():
+        raise _fail(f"{field} must be between 1 and {max_guests()}.", field)
+    return value
+
+
+def check_currency(value: Any, *, field: str = "currency") -> str:
+    code = str(value or "").strip().upper()
+    if code not in ISO_4217:
+        raise _fail(f"“{str(value)[:20]}” is not an ISO 4217 currency code (e.g. EUR).", field)
+    return code
+
+
+def check_amount(value: Any, *, currency: str, field: str = "amount", allow_negative: bool = False) -> Decimal:
+    """A finite amount, representable in ``currency``'s minor unit, within ``MAX_AMOUNT``."""
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError, TypeError):
+        raise _fail(f"{field} must be a number.", field) from None
+    if not amount.is_finite():
+        raise _fail(f"{field} must be a finite number.", field)
+    if abs(amount) > max_amount():
+        raise _fail(f"{field} is larger than {max_amount()}.", field)
+    if amount < 0 and not allow_negative:
+        raise _fail(f"{field} cannot be negative.", field)
+    places = minor_units(check_currency(currency))
+    exponent = amount.as_tuple().exponent
+    if isinstance(exponent, int) and -exponent > places and amount != amount.quantize(Decimal(1).scaleb(-places)):
+        raise _fail(f"{field} has more decimals than {currency} allows ({places}).", field)
+    return amount
+
+
+def check_text(value: Any, *, max_length: int, field: str, required: bool = False) -> str:
+    """Text that fits its column: no NUL characters, not longer than ``max_length``."""
+    text = "" if value is None else str(value)
+    if "\x00" in text:
+        raise _fail(f"{field} contains a NUL character.", field)
+    if len(text) > max_length:
+        raise _fail(f"{field} is longer than {max_length} characters.", field)
+    if required and not text.strip():
+        raise _fail(f"{field} is required.", field)
+    return text
+
+
+def check_single_line(value: Any, *, max_length: int, field: str, required: bool = False) -> str:
+    """A name or subject: like ``check_text`` but no line breaks (they break e-mail headers)."""
+    text = check_text(value, max_length=max_length, field=field, required=required)
+    if "\r" in text or "\n" in text:
+        raise _fail(f"{field} must be a single line.", field)
+    return text
+
+
+def json_depth(value: Any, *, limit: int) -> int:
+    """Depth of a parsed JSON value, without recursion (stops counting past ``limit``)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > limit:
+                return deepest
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
+
+
+def check_json(value: Any, *, field: str, max_depth: int | None = None, max_bytes: int | None = None) -> Any:
+    """Structured input (an address, rule conditions): bounded depth and size, finite numbers,
+    integers of sane size."""
+    max_depth = max_depth or _setting("MAX_JSON_DEPTH", 8)
+    max_bytes = max_bytes or _setting("MAX_JSON_BYTES", 64 * 1024)
+    if json_depth(value, limit=max_depth) > max_depth:
+        raise _fail(f"{field} is nested too deeply (at most {max_depth} levels).", field)
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+            stack.extend(item.keys())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, bool) or item is None:
+            continue
+        elif isinstance(item, int):
+            if abs(item) > 10**15:
+                raise _fail(f"{field} holds a number that is too large.", field)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise _fail(f"{field} holds a number that is not finite.", field)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                raise _fail(f"{field} contains a NUL character.", field)
+    try:
+        size = len(json.dumps(value, ensure_ascii=False).encode())
+    except (TypeError, ValueError):
+        raise _fail(f"{field} is not valid JSON data.", field) from None
+    if size > max_bytes:
+        raise _fail(f"{field} is larger than {max_bytes} bytes.", field)
+    return value
