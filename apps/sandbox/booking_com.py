@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import hashlib
 import hmac
 import secrets
@@ -34,14 +33,13 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
-from django.views.decorators.csrf import csrf_exempt
 
-from .models import SimCalendarDay, SimFault, SimListing, SimRequest, SimReservation, SimToken
+from . import faults
+from .models import SimCalendarDay, SimListing, SimReservation, SimToken
 
 OTA_NS = "http://www.opentravel.org/OTA/2003/05"
 NS = {"ota": OTA_NS}
 SIMULATOR = "booking_com"
-TIMEOUT_SLEEP_SECONDS = 30.0
 
 
 def _q(tag: str) -> str:
@@ -74,65 +72,9 @@ def ota_success(tag: str, warnings: list[str] | None = None) -> HttpResponse:
     return _xml_response(root)
 
 
-# --- faults ------------------------------------------------------------------------------------
-def _take_fault(path: str) -> SimFault | None:
-    """The first active fault matching ``path`` that still has uses left (consumed atomically)."""
-    candidates = SimFault.objects.filter(simulator=SIMULATOR, active=True).filter(
-        Q(remaining__isnull=True) | Q(remaining__gt=0)
-    )
-    for fault in candidates.order_by("id"):
-        if fault.path_contains and fault.path_contains not in path:
-            continue
-        if fault.remaining is None:
-            SimFault.objects.filter(pk=fault.pk).update(hits=F("hits") + 1)
-            return fault
-        if SimFault.objects.filter(pk=fault.pk, remaining__gt=0).update(
-            remaining=F("remaining") - 1, hits=F("hits") + 1
-        ):
-            return fault
-    return None
-
-
-def _apply_fault(fault: SimFault) -> HttpResponse | None:
-    if fault.kind == SimFault.Kind.LATENCY:
-        time.sleep(fault.latency_ms / 1000)
-        return None
-    if fault.kind == SimFault.Kind.TIMEOUT:
-        time.sleep(fault.latency_ms / 1000 if fault.latency_ms else TIMEOUT_SLEEP_SECONDS)
-        return HttpResponse("late", status=504)
-    if fault.kind == SimFault.Kind.RATE_LIMIT:
-        response = HttpResponse("Too Many Requests", status=429, content_type="text/plain")
-        response["Retry-After"] = str(fault.retry_after)
-        return response
-    if fault.kind in (SimFault.Kind.ERROR_5XX, SimFault.Kind.DOWN):
-        return HttpResponse("Service Unavailable", status=fault.status_code or 503, content_type="text/plain")
-    if fault.kind == SimFault.Kind.MALFORMED:
-        return HttpResponse(b'<?xml version="1.0"?><OTA_HotelAvailNotifRS><Succ', content_type="application/xml")
-    return None
-
-
-def simulator_view(func):
-    """Log every request, apply faults, answer the ``OTA`` way."""
-
-    @functools.wraps(func)
-    @csrf_exempt
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        fault = _take_fault(request.path)
-        response = _apply_fault(fault) if fault else None
-        if response is None:
-            response = func(request, *args, **kwargs)
-        SimRequest.objects.create(
-            simulator=SIMULATOR,
-            method=request.method or "",
-            path=request.get_full_path()[:300],
-            status_code=response.status_code,
-            body=request.body.decode("utf-8", "replace")[:20000],
-            response=(response.content.decode("utf-8", "replace") if hasattr(response, "content") else "")[:5000],
-            fault=fault.kind if fault else "",
-        )
-        return response
-
-    return wrapper
+simulator_view = faults.simulator_view(
+    SIMULATOR, malformed=b'<?xml version="1.0"?><OTA_HotelAvailNotifRS><Succ', malformed_type="application/xml"
+)
 
 
 # --- auth --------------------------------------------------------------------------------------
