@@ -346,3 +346,6 @@ class ReconciliationItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.external_id or self.day}"
+
+
+from .models_airbnb import AirbnbRequest  # noqa: E402,F401  (Airbnb requests to book and inquiries)

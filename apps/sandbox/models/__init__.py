@@ -9,3 +9,4 @@ from .booking_com import SimCalendarDay, SimListing, SimReservation, SimToken, n
 from .common import SimFault, SimRequest
 
 __all__ = ["SimCalendarDay", "SimFault", "SimListing", "SimRequest", "SimReservation", "SimToken", "new_res_id"]
+from . import airbnb  # noqa: E402,F401  (the Airbnb simulator's models)
