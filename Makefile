@@ -27,6 +27,7 @@ db: venv services
 
 lint: venv
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # Debian's Chromium (browser tests; no browser download) and gettext (German catalogue)
 system-packages:

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.sandbox",
     "apps.storefront",
     "apps.api",
+    "apps.benchmarks",
 ]
 
 MIDDLEWARE = [
@@ -218,6 +219,7 @@ CHANNEL_ENCRYPTION_KEY_ID = env.str("CHANNEL_ENCRYPTION_KEY_ID", default="")
 CHANNEL_ENCRYPTION_REQUIRE_KEYS = env.bool("CHANNEL_ENCRYPTION_REQUIRE_KEYS", default=False)
 CHANNEL_HTTP_TIMEOUT = env.float("CHANNEL_HTTP_TIMEOUT", default=10.0)
 CHANNEL_PUSH_HORIZON_DAYS = env.int("CHANNEL_PUSH_HORIZON_DAYS", default=365)
+CHANNEL_RECONCILE_DAYS = env.int("CHANNEL_RECONCILE_DAYS", default=365)  # how far ahead reconciliation compares
 CHANNEL_DELIVERY_MAX_ATTEMPTS = env.int("CHANNEL_DELIVERY_MAX_ATTEMPTS", default=8)
 CHANNEL_RETRY_BASE_SECONDS = env.float("CHANNEL_RETRY_BASE_SECONDS", default=5.0)
 CHANNEL_RETRY_MAX_SECONDS = env.float("CHANNEL_RETRY_MAX_SECONDS", default=900.0)

@@ -8,10 +8,11 @@ from rest_framework.routers import SimpleRouter
 
 from apps.availability.api import BlockViewSet, PricingRuleViewSet, QuoteView, SearchView
 from apps.bookings.api import BookingViewSet, GuestViewSet
-from apps.core.api import SyncEventViewSet
+from apps.channels.api import ChannelConnectionViewSet
 from apps.payments.api import PaymentViewSet
 from apps.properties.api import PropertyPhotoViewSet, PropertyViewSet
 
+from .events import SyncEventViewSet
 from .exceptions import not_found_view
 
 app_name = "api"
@@ -25,12 +26,7 @@ router.register("bookings", BookingViewSet, basename="booking")
 router.register("guests", GuestViewSet, basename="guest")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("sync-events", SyncEventViewSet, basename="sync-event")
-try:
-    from apps.channels.api import ChannelConnectionViewSet
-except ImportError:  # channels app not ready: the rest of the API still works
-    ChannelConnectionViewSet = None
-if ChannelConnectionViewSet is not None:
-    router.register("channel-connections", ChannelConnectionViewSet, basename="channel-connection")
+router.register("channel-connections", ChannelConnectionViewSet, basename="channel-connection")
 
 v1 = [
     path("quotes/", QuoteView.as_view(), name="quote"),

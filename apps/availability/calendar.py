@@ -14,12 +14,12 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from apps.bookings.errors import BookingConflict
 from apps.core.db import EXCLUSION_VIOLATION, UNIQUE_VIOLATION, sqlstate
 from apps.core.models import SyncEvent
 from apps.core.outbox import event_emit
 
-from .models import AvailabilityBlock, OccupiedNight
+from .errors import BookingConflict
+from .models import OccupiedNight
 
 CONFLICT_CONSTRAINTS = {"booking_no_overlap", "block_no_overlap", "occupied_night_unique"}
 
@@ -32,32 +32,40 @@ def find_conflicts(
     exclude_booking_id: int | None = None,
     exclude_block_id: int | None = None,
 ) -> list[dict[str, Any]]:
-    """Blocking bookings and blocks of the property that overlap [start, end)."""
-    from apps.bookings.models import Booking
+    """Blocking bookings and blocks of the property that overlap [start, end).
 
-    bookings = Booking.objects.blocking().filter(property_id=property_id).overlapping(start, end)
+    Read from the night ledger (``OccupiedNight``), which every blocking booking and block writes in
+    its own transaction: the calendar guard needs no knowledge of the booking model beyond the
+    ledger's relation to it (bookings build on availability, never the other way round)."""
+    nights_taken = OccupiedNight.objects.filter(property_id=property_id, night__gte=start, night__lt=end)
     if exclude_booking_id:
-        bookings = bookings.exclude(pk=exclude_booking_id)
-    blocks = AvailabilityBlock.objects.filter(
-        property_id=property_id, block_type__in=AvailabilityBlock.BLOCKING_TYPES, start_date__lt=end, end_date__gt=start
-    )
+        nights_taken = nights_taken.exclude(booking_id=exclude_booking_id)
     if exclude_block_id:
-        blocks = blocks.exclude(pk=exclude_block_id)
+        nights_taken = nights_taken.exclude(block_id=exclude_block_id)
     found = [
         {
             "kind": "booking",
-            "id": b.pk,
-            "reference": b.reference,
-            "start": b.check_in.isoformat(),
-            "end": b.check_out.isoformat(),
+            "id": row["booking_id"],
+            "reference": row["booking__reference"],
+            "start": row["booking__check_in"].isoformat(),
+            "end": row["booking__check_out"].isoformat(),
         }
-        for b in bookings.only("pk", "reference", "check_in", "check_out")
+        for row in nights_taken.filter(booking__isnull=False)
+        .values("booking_id", "booking__reference", "booking__check_in", "booking__check_out")
+        .distinct()
     ]
     found += [
-        {"kind": blk.block_type, "id": blk.pk, "start": blk.start_date.isoformat(), "end": blk.end_date.isoformat()}
-        for blk in blocks.only("pk", "block_type", "start_date", "end_date")
+        {
+            "kind": row["block__block_type"],
+            "id": row["block_id"],
+            "start": row["block__start_date"].isoformat(),
+            "end": row["block__end_date"].isoformat(),
+        }
+        for row in nights_taken.filter(block__isnull=False)
+        .values("block_id", "block__block_type", "block__start_date", "block__end_date")
+        .distinct()
     ]
-    return sorted(found, key=lambda c: c["start"])
+    return sorted(found, key=lambda c: (c["start"], c["kind"], c["id"]))
 
 
 #: Test hook: called between the availability check and the write (deterministic race injection).

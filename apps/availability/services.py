@@ -9,13 +9,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from apps.bookings.errors import BookingValidationError
 from apps.core.db import lock_properties, retry_transaction
 from apps.core.errors import NotFound
 from apps.core.models import SyncEvent
 from apps.core.outbox import event_emit
 
 from . import calendar
+from .errors import CalendarValidationError
 from .models import AvailabilityBlock, BlockSource, PricingRule
 
 BLOCK_FIELDS = (
@@ -38,7 +38,7 @@ def _full_clean(block: AvailabilityBlock) -> None:
     try:
         block.full_clean(exclude=["property"], validate_constraints=False)
     except ValidationError as exc:
-        raise BookingValidationError(
+        raise CalendarValidationError(
             "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), details=exc.message_dict
         ) from exc
 
@@ -59,7 +59,7 @@ def _write(block: AvailabilityBlock, *, was_blocking: bool, old_span: tuple[date
             .first()
         )
         if overlapping is not None:
-            raise BookingValidationError(
+            raise CalendarValidationError(
                 f"These dates overlap the price/restriction range {overlapping.start_date} to "
                 f"{overlapping.end_date}; edit that range instead.",
                 details={"overlapping_block_id": overlapping.pk},
@@ -118,7 +118,7 @@ def block_create(
 def block_update(*, block_id: int, source: str | None = None, **changes: Any) -> AvailabilityBlock:
     unknown = set(changes) - set(BLOCK_FIELDS)
     if unknown:
-        raise BookingValidationError(f"Unknown block fields: {', '.join(sorted(unknown))}.")
+        raise CalendarValidationError(f"Unknown block fields: {', '.join(sorted(unknown))}.")
     with transaction.atomic():
         property_id = AvailabilityBlock.objects.filter(pk=block_id).values_list("property_id", flat=True).first()
         if property_id is None:

@@ -97,7 +97,7 @@ def send_magic_link(*, booking_id: int) -> int:
     booking = _load(booking_id)
     if booking is None:
         return 0
-    hours = int(getattr(settings, "GUEST_PORTAL_LINK_MAX_AGE", 72 * 3600)) // 3600
+    hours = int(settings.GUEST_PORTAL_LINK_MAX_AGE) // 3600
     portal = tokens.portal_url(booking_id=booking.pk, email=booking.guest.email)
     return _send(booking=booking, template="magic_link", context=_context(booking, portal_url=portal, hours=hours))
 

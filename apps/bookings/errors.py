@@ -2,34 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
-
+from apps.availability.errors import BookingConflict  # the calendar's refusal (re-exported)
 from apps.core.errors import Conflict, DomainError, ValidationFailed
 
 __all__ = ["BookingConflict", "InvalidTransition", "BookingValidationError", "GuestEmailTaken", "DomainError"]
-
-
-class BookingConflict(Conflict):
-    """The dates are taken. ``details['conflicts']`` lists what overlaps, with its dates."""
-
-    code = "booking_conflict"
-
-    def __init__(self, *, property_id: int, check_in: date, check_out: date, conflicts: list[dict]) -> None:
-        if conflicts:
-            spans = ", ".join(f"{c['start']} to {c['end']} ({c['kind']})" for c in conflicts)
-            message = f"The dates {check_in} to {check_out} are not available: taken {spans}."
-        else:
-            message = f"The dates {check_in} to {check_out} are not available."
-        super().__init__(
-            message,
-            details={
-                "property_id": property_id,
-                "check_in": check_in.isoformat(),
-                "check_out": check_out.isoformat(),
-                "conflicts": conflicts,
-            },
-        )
-        self.conflicts = conflicts
 
 
 class InvalidTransition(Conflict):

@@ -32,7 +32,7 @@ class ExpiredToken(InvalidToken):
 
 
 def _portal_max_age() -> int:
-    return int(getattr(settings, "GUEST_PORTAL_LINK_MAX_AGE", 72 * 3600))
+    return int(settings.GUEST_PORTAL_LINK_MAX_AGE)
 
 
 # --- confirmation ---------------------------------------------------------------------------------

@@ -38,3 +38,8 @@ class ChannelsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(grant_channel_permissions, dispatch_uid="channels.grant_permissions")
+        from apps.core.observability import register_scrape_collector
+
+        from .metrics import BreakerCollector
+
+        register_scrape_collector(BreakerCollector)

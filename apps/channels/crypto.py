@@ -62,10 +62,10 @@ def _dev_key() -> bytes:
 
 
 def keyring() -> KeyRing:
-    keys = parse_keys(getattr(settings, "CHANNEL_ENCRYPTION_KEYS", ""))
-    active = getattr(settings, "CHANNEL_ENCRYPTION_KEY_ID", "") or ""
+    keys = parse_keys(settings.CHANNEL_ENCRYPTION_KEYS)
+    active = settings.CHANNEL_ENCRYPTION_KEY_ID or ""
     if not keys:
-        if not settings.DEBUG and getattr(settings, "CHANNEL_ENCRYPTION_REQUIRE_KEYS", False):
+        if not settings.DEBUG and settings.CHANNEL_ENCRYPTION_REQUIRE_KEYS:
             raise ImproperlyConfigured("CHANNEL_ENCRYPTION_KEYS must be set.")
         keys = {"dev": _dev_key()}
         active = active if active in keys else "dev"

@@ -23,7 +23,6 @@ from apps.core.observability import record_delivery
 from . import breaker, ratelimit
 from .adapters import get_adapter
 from .adapters.base import AdapterError, ErrorKind
-from .adapters.booking_com import month_chunks
 from .models import ChannelAlert, ChannelConnection, Delivery
 from .selectors import calendar_states
 
@@ -99,7 +98,11 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Attemp
         return _reschedule(delivery, delay=wait, reason=f"Circuit breaker for {platform} is open.", now=now)
 
     days = calendar_states(prop=conn.property, start=delivery.range_start, end=delivery.range_end)
-    cost = min(ratelimit.limits_for(platform)[1], max(1, 2 * len(month_chunks(days))))
+    try:
+        adapter = get_adapter(conn)
+    except AdapterError as exc:  # no adapter for this platform: a dead letter the owner sees, not a crash
+        return _failed(delivery, conn, exc, attempts=delivery.attempts + 1, now=timezone.now())
+    cost = min(ratelimit.limits_for(platform)[1], max(1, adapter.request_cost(days)))
     wait = ratelimit.take(platform, cost=cost)
     if wait > 0:
         return _reschedule(delivery, delay=wait, reason=f"Rate limit for {platform}: waiting.", now=now)
@@ -108,7 +111,7 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Attemp
     attempts = delivery.attempts + 1
     started = time.monotonic()
     try:
-        result = get_adapter(conn).push_calendar(days)  # network I/O, no lock held
+        result = adapter.push_calendar(days)  # network I/O, no lock held
     except AdapterError as exc:
         record_delivery(platform=platform, seconds=time.monotonic() - started, error_kind=str(exc.kind))
         return _failed(delivery, conn, exc, attempts=attempts, now=timezone.now())

@@ -32,22 +32,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from django.apps import apps as django_apps
 from django.conf import settings
 from django.core.cache import cache
-from django.core.exceptions import FieldDoesNotExist
 from django.db import transaction
 from django.utils import timezone
 
 from apps.availability import services as availability_services
 from apps.availability.models import AvailabilityBlock, BlockSource
-from apps.bookings.errors import BookingConflict, BookingValidationError
+from apps.bookings.errors import BookingConflict
 from apps.bookings.models import BLOCKING_STATUSES, Booking
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.net import PrivateHostRefused, assert_public_url, http_request
 from apps.properties.models import Property, new_feed_token
 
 from .adapters import ical as adapter
+from .models import ChannelAlert, ChannelConnection, Platform
 
 logger = logging.getLogger(__name__)
 
@@ -79,14 +78,7 @@ PLATFORM_SOURCES = {
     "google_vr": BlockSource.GOOGLE_VR,
     "ical": BlockSource.ICAL,
 }
-#: Field names ``import_all_feeds`` looks for on ChannelConnection, first match wins.
-URL_FIELDS = ("ical_import_url", "ical_url", "import_url", "feed_url")
-ACTIVE_FIELDS = ("sync_enabled", "is_active", "active", "enabled")
 EXPORT_PAST_DAYS = 30
-
-
-def _setting(name: str, default: Any) -> Any:
-    return getattr(settings, name, default)
 
 
 # --- export -----------------------------------------------------------------------------------
@@ -214,8 +206,8 @@ def _check_public_host(url: str) -> None:
 
 def _fetch(url: str) -> bytes:
     _check_public_host(url)
-    timeout = float(_setting("ICAL_FETCH_TIMEOUT", 15.0))
-    max_bytes = int(_setting("ICAL_MAX_BYTES", 5 * 1024 * 1024))
+    timeout = float(settings.ICAL_FETCH_TIMEOUT)
+    max_bytes = int(settings.ICAL_MAX_BYTES)
     try:
         with http_request(
             "GET",
@@ -282,7 +274,7 @@ def import_feed(
     result = ImportResult(property_id=property_id, source=source, connection_id=connection_id, feed=_redact(url))
     started = time.monotonic()
     lock_key = f"ical:import:running:{property_id}:{source}:{connection_id or 0}"
-    if not cache.add(lock_key, 1, timeout=int(_setting("ICAL_FETCH_TIMEOUT", 15.0) * 6) + 60):
+    if not cache.add(lock_key, 1, timeout=int(settings.ICAL_FETCH_TIMEOUT * 6) + 60):
         result.error_code, result.error = "busy", "Another import of this feed is running."
         return _finish(result, started)
     try:
@@ -399,7 +391,7 @@ def _apply(
             _record_collision(
                 prop=prop, source=source, connection_id=connection_id, event=event, exc=exc, result=result
             )
-        except BookingValidationError as exc:
+        except ValidationFailed as exc:
             result.skipped.append({"uid": uid, "reason": exc.message})
 
 
@@ -445,39 +437,22 @@ def _record_collision(
     )
 
 
-# --- glue to the channels models (ChannelConnection, ChannelAlert; looked up lazily) ---------
-
-
-def _model(name: str):
-    try:
-        return django_apps.get_model("channels", name)
-    except LookupError:
-        return None
-
-
-def _has_field(model, name: str) -> bool:
-    try:
-        model._meta.get_field(name)
-    except FieldDoesNotExist:
-        return False
-    return True
+# --- the channels models: alerts, the outcome on the connection, which connections import --------
 
 
 def _alert(*, prop: Property, connection_id: int | None, message: str, details: dict) -> None:
     """Raise a ``ChannelAlert`` (kind "conflict"); never fail the import because of it."""
-    model = _model("ChannelAlert")
-    if model is None:
-        return
-    connection_model = _model("ChannelConnection")
-    if connection_id is not None and (
-        connection_model is None or not connection_model.objects.filter(pk=connection_id).exists()
-    ):
+    if connection_id is not None and not ChannelConnection.objects.filter(pk=connection_id).exists():
         details = {**details, "connection_id": connection_id}
         connection_id = None
     try:
         with transaction.atomic():
-            model.objects.create(
-                property=prop, connection_id=connection_id, kind="conflict", message=message[:2000], details=details
+            ChannelAlert.objects.create(
+                property=prop,
+                connection_id=connection_id,
+                kind=ChannelAlert.Kind.CONFLICT,
+                message=message[:2000],
+                details=details,
             )
     except Exception:  # the warning is logged already
         logger.exception("could not record a ChannelAlert for property %s", prop.pk)
@@ -486,45 +461,37 @@ def _alert(*, prop: Property, connection_id: int | None, message: str, details: 
 def _connection_record(result: ImportResult) -> None:
     """Store the outcome on the ChannelConnection (last_import_at / last_import_status, and for
     pure iCal connections sync_status / last_sync_at / last_error)."""
-    model = _model("ChannelConnection")
-    if model is None or result.connection_id is None:
+    if result.connection_id is None:
         return
     now = timezone.now()
-    wanted = {
+    values: dict[str, Any] = {
         "last_import_at": now,
         "last_import_status": ("ok" if result.ok else result.error_code or "error")[:32],
     }
-    try:
-        conn = model.objects.filter(pk=result.connection_id).only("pk", "platform").first()
-        if conn is None:
-            return
-        if getattr(conn, "platform", "") == "ical":
-            wanted["sync_status"] = "ok" if result.ok else "error"
-            wanted["last_error"] = "" if result.ok else f"iCal import: {result.error}"[:1000]
-            if result.ok:
-                wanted["last_sync_at"] = now
-        elif not result.ok:
-            wanted["last_error"] = f"iCal import: {result.error}"[:1000]
-        values = {k: v for k, v in wanted.items() if _has_field(model, k)}
-        if values:
-            model.objects.filter(pk=result.connection_id).update(**values)
-    except Exception:
-        logger.exception("could not record the iCal import on connection %s", result.connection_id)
+    conn = ChannelConnection.objects.filter(pk=result.connection_id).only("pk", "platform").first()
+    if conn is None:
+        return
+    if conn.platform == Platform.ICAL:
+        values["sync_status"] = "ok" if result.ok else "error"
+        values["last_error"] = "" if result.ok else f"iCal import: {result.error}"[:1000]
+        if result.ok:
+            values["last_sync_at"] = now
+    elif not result.ok:
+        values["last_error"] = f"iCal import: {result.error}"[:1000]
+    ChannelConnection.objects.filter(pk=result.connection_id).update(**values)
 
 
-def _connection_spec(conn, url_field: str) -> dict[str, Any]:
-    platform = str(getattr(conn, "platform", "") or "ical").casefold()
-    source = PLATFORM_SOURCES.get(platform, BlockSource.ICAL)
+def _connection_spec(conn: ChannelConnection) -> dict[str, Any]:
+    source = PLATFORM_SOURCES.get(conn.platform, BlockSource.ICAL)
     if source == BlockSource.ICAL:
-        named = str(getattr(conn, "ical_source", "") or "").casefold()
-        source = PLATFORM_SOURCES.get(named, BlockSource.ICAL)
-    options = getattr(conn, "settings", None) or {}
+        source = PLATFORM_SOURCES.get((conn.ical_source or "").casefold(), BlockSource.ICAL)
+    options = conn.settings if isinstance(conn.settings, dict) else {}
     return {
         "connection_id": conn.pk,
         "property_id": conn.property_id,
         "source": source,
-        "url": getattr(conn, url_field),
-        "end_inclusive": bool(options.get("ical_end_inclusive", False)) if isinstance(options, dict) else False,
+        "url": conn.ical_import_url,
+        "end_inclusive": bool(options.get("ical_end_inclusive", False)),
     }
 
 
@@ -533,22 +500,11 @@ def ical_connections(*, connection_id: int | None = None) -> list[dict[str, Any]
 
     Block source: the connection's platform (airbnb, booking_com, ...); for platform ``ical``
     its ``ical_source`` when that names a platform, else ``ical``. ``settings["ical_end_inclusive"]``
-    marks feeds whose DTEND is the last night. Empty if the model or its fields are missing."""
-    model = _model("ChannelConnection")
-    if model is None:
-        return []
-    url_field = next((f for f in URL_FIELDS if _has_field(model, f)), None)
-    if url_field is None or not _has_field(model, "property"):
-        logger.info("ChannelConnection has no iCal import URL field (%s); nothing to import", ", ".join(URL_FIELDS))
-        return []
-    qs = model.objects.exclude(**{url_field: ""}).exclude(**{f"{url_field}__isnull": True})
-    for name in ACTIVE_FIELDS:
-        if _has_field(model, name):
-            qs = qs.filter(**{name: True})
-            break
+    marks feeds whose DTEND is the last night."""
+    qs = ChannelConnection.objects.exclude(ical_import_url="").filter(sync_enabled=True)
     if connection_id is not None:
         qs = qs.filter(pk=connection_id)
-    return [_connection_spec(conn, url_field) for conn in qs.order_by("pk")]
+    return [_connection_spec(conn) for conn in qs.order_by("pk")]
 
 
 def import_connection(*, connection_id: int) -> ImportResult:

@@ -50,7 +50,7 @@ def _runs(days: list[date]) -> list[tuple[date, date]]:
 def reconcile(*, connection_id: int, days: int | None = None, triggered_by: str = "manual") -> ReconciliationRun:
     conn = ChannelConnection.objects.select_related("property").get(pk=connection_id)
     start = timezone.localdate()
-    end = start + timedelta(days=days or getattr(settings, "CHANNEL_RECONCILE_DAYS", 365))
+    end = start + timedelta(days=days or settings.CHANNEL_RECONCILE_DAYS)
     run = ReconciliationRun.objects.create(connection=conn, range_start=start, range_end=end, triggered_by=triggered_by)
     items: list[ReconciliationItem] = []
     try:

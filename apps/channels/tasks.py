@@ -70,10 +70,7 @@ def reconcile_connection(connection_id: int) -> int:
 
 @shared_task(name="channels.import_ical_feeds", acks_late=True, ignore_result=True)
 def import_ical_feeds() -> object:
-    """Hook for the iCal importer (``apps.channels.ical.import_all_feeds``), if it is installed."""
-    try:
-        from . import ical
-    except ImportError:
-        return None
-    fn = getattr(ical, "import_all_feeds", None)
-    return fn() if callable(fn) else None
+    """Import every iCal connection's feed (``apps.channels.ical.import_all_feeds``)."""
+    from . import ical
+
+    return ical.import_all_feeds()

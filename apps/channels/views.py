@@ -8,9 +8,8 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from apps.core.observability import timed_webhook
-
 from .inbound import MAX_BODY, webhook_receive, webhook_too_large
+from .metrics import timed_webhook
 
 logger = logging.getLogger(__name__)
 

@@ -30,28 +30,24 @@ from .errors import ValidationFailed
 from .money import ISO_4217, minor_units
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def max_stay_nights() -> int:
-    return _setting("MAX_STAY_NIGHTS", 365)
+    return int(settings.MAX_STAY_NIGHTS)
 
 
 def max_days_ahead() -> int:
-    return _setting("MAX_DAYS_AHEAD", 1096)
+    return int(settings.MAX_DAYS_AHEAD)
 
 
 def max_days_past() -> int:
-    return _setting("MAX_DAYS_PAST", 730)
+    return int(settings.MAX_DAYS_PAST)
 
 
 def max_guests() -> int:
-    return _setting("MAX_GUESTS", 100)
+    return int(settings.MAX_GUESTS)
 
 
 def max_amount() -> Decimal:
-    return Decimal(_setting("MAX_AMOUNT", 10_000_000))
+    return Decimal(int(settings.MAX_AMOUNT))
 
 
 def _fail(message: str, field: str, **details: Any) -> ValidationFailed:
@@ -161,8 +157,8 @@ def json_depth(value: Any, *, limit: int) -> int:
 def check_json(value: Any, *, field: str, max_depth: int | None = None, max_bytes: int | None = None) -> Any:
     """Structured input (an address, rule conditions): bounded depth and size, finite numbers,
     integers of sane size."""
-    max_depth = max_depth or _setting("MAX_JSON_DEPTH", 8)
-    max_bytes = max_bytes or _setting("MAX_JSON_BYTES", 64 * 1024)
+    max_depth = max_depth or int(settings.MAX_JSON_DEPTH)
+    max_bytes = max_bytes or int(settings.MAX_JSON_BYTES)
     if json_depth(value, limit=max_depth) > max_depth:
         raise _fail(f"{field} is nested too deeply (at most {max_depth} levels).", field)
     stack = [value]

@@ -34,13 +34,13 @@ class PrivateHostRefused(ValueError):
 
 def private_hosts_allowed() -> bool:
     """Any loopback/private target is allowed only when explicitly configured (tests)."""
-    return bool(getattr(settings, "ALLOW_PRIVATE_HOSTS", False))
+    return bool(settings.ALLOW_PRIVATE_HOSTS)
 
 
 def _allowed_endpoints() -> set[tuple[str, int]]:
     """(ip, port) pairs of ``SSRF_ALLOWED_HOSTS`` ("host:port" entries)."""
     out: set[tuple[str, int]] = set()
-    for entry in getattr(settings, "SSRF_ALLOWED_HOSTS", []) or []:
+    for entry in settings.SSRF_ALLOWED_HOSTS:
         host, _, port = str(entry).rpartition(":")
         if not host or not port.isdigit():
             continue

@@ -22,7 +22,6 @@ Metrics
 from __future__ import annotations
 
 import contextlib
-import functools
 import hmac
 import json
 import logging
@@ -160,17 +159,9 @@ LOCK_WAIT = Histogram(
     buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
 
-BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
-
 
 def _status_class(status: int) -> str:
     return f"{status // 100}xx"
-
-
-def _known_platform(platform: str) -> str:
-    from apps.channels.models import Platform
-
-    return platform if platform in Platform.values else "unknown"
 
 
 def record_delivery(*, platform: str, seconds: float, error_kind: str | None = None) -> None:
@@ -192,48 +183,15 @@ def lock_wait_timer() -> Iterator[None]:
         LOCK_WAIT.observe(time.perf_counter() - started)
 
 
-def timed_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """Decorator for the inbound webhook view: latency by platform and status class."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, platform: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        started = time.perf_counter()
-        status = 500
-        try:
-            response = view(request, platform, *args, **kwargs)
-            status = response.status_code
-            return response
-        finally:
-            WEBHOOK_LATENCY.labels(platform=_known_platform(platform), status=_status_class(status)).observe(
-                time.perf_counter() - started
-            )
-
-    return wrapper
+#: Collectors read at scrape time (state in Redis or PostgreSQL), each in its own registry so one
+#: failing (Redis down) does not lose the rest. Apps add theirs with ``register_scrape_collector``.
+_SCRAPE_COLLECTORS: list[Callable[[], Any]] = []
 
 
-class BreakerCollector:
-    """``pms_channel_breaker_state{platform}``: 0 closed, 1 half-open, 2 open (read from Redis)."""
-
-    def collect(self):
-        from apps.channels import breaker
-        from apps.channels.models import Platform
-
-        state = GaugeMetricFamily(
-            "pms_channel_breaker_state",
-            "Circuit breaker per platform: 0 closed, 1 half-open, 2 open.",
-            labels=["platform"],
-        )
-        failures = GaugeMetricFamily(
-            "pms_channel_breaker_failures", "Consecutive failures counted by the breaker.", labels=["platform"]
-        )
-        for platform in Platform.values:
-            if platform == Platform.ICAL:
-                continue
-            st = breaker.state(platform)
-            state.add_metric([platform], BREAKER_VALUES.get(st.state, -1))
-            failures.add_metric([platform], st.failures)
-        yield state
-        yield failures
+def register_scrape_collector(factory: Callable[[], Any]) -> None:
+    """Add a collector class (or factory) to every /metrics scrape (apps call this in ``ready()``)."""
+    if factory not in _SCRAPE_COLLECTORS:
+        _SCRAPE_COLLECTORS.append(factory)
 
 
 class OutboxCollector:
@@ -259,7 +217,7 @@ class OutboxCollector:
 
 def _scrape_time_metrics() -> bytes:
     out = []
-    for collector in (BreakerCollector(), OutboxCollector()):
+    for collector in [OutboxCollector(), *(factory() for factory in _SCRAPE_COLLECTORS)]:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(collector)
         try:
@@ -274,7 +232,7 @@ def _scrape_time_metrics() -> bytes:
 
 
 def _metrics_allowed(request: HttpRequest) -> bool:
-    token = getattr(settings, "METRICS_TOKEN", "")
+    token = settings.METRICS_TOKEN
     if token:
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Bearer ") and hmac.compare_digest(auth[7:].strip().encode(), token.encode()):

@@ -35,37 +35,45 @@ def is_pms_staff(user: AbstractBaseUser | AnonymousUser | None) -> bool:
     return cache
 
 
+class PropertyScope:
+    """Which property ids a user may see / change. Provided by ``apps.properties`` (it knows the
+    Property model and its grants) at start-up: core defines the question, properties answers it."""
+
+    def visible_ids(self, user: Any) -> models.QuerySet | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def managed_ids(self, user: Any) -> models.QuerySet | None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def can_manage(self, user: Any, prop: Any) -> bool:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+_scope: PropertyScope | None = None
+
+
+def register_property_scope(scope: PropertyScope) -> None:
+    global _scope
+    _scope = scope
+
+
+def _property_scope() -> PropertyScope:
+    if _scope is None:  # fail closed: never guess what a user may see
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("No property scope registered (is apps.properties installed?).")
+    return _scope
+
+
 def visible_property_ids(user: Any) -> models.QuerySet | None:
     """A subquery of property ids ``user`` may see, or None meaning "all" (staff)."""
-    from apps.properties.models import Property
-
-    if is_pms_staff(user):
-        return None
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Property.objects.none().values("pk")
-    from guardian.shortcuts import get_objects_for_user
-
-    granted = get_objects_for_user(
-        user, "properties.view_property", klass=Property.objects.all(), accept_global_perms=False
-    ).values("pk")
-    return Property.objects.filter(models.Q(owner=user) | models.Q(pk__in=granted)).values("pk")
+    return _property_scope().visible_ids(user)
 
 
 def managed_property_ids(user: Any) -> models.QuerySet | None:
     """Property ids ``user`` may change (owner, staff, or a co-host granted ``change_property``);
     None means "all" (staff). A co-host granted only ``view_property`` may look, not touch."""
-    from apps.properties.models import Property
-
-    if is_pms_staff(user):
-        return None
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return Property.objects.none().values("pk")
-    from guardian.shortcuts import get_objects_for_user
-
-    granted = get_objects_for_user(
-        user, "properties.change_property", klass=Property.objects.all(), accept_global_perms=False
-    ).values("pk")
-    return Property.objects.filter(models.Q(owner=user) | models.Q(pk__in=granted)).values("pk")
+    return _property_scope().managed_ids(user)
 
 
 class ScopedQuerySet(models.QuerySet):
@@ -95,10 +103,4 @@ def scoped_queryset(path: str) -> type[ScopedQuerySet]:
 
 def can_manage_property(user: Any, prop: Any) -> bool:
     """Owner, staff, or a co-host granted ``change_property`` on it."""
-    if is_pms_staff(user):
-        return True
-    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
-        return False
-    if prop.owner_id == user.pk:
-        return True
-    return user.has_perm("properties.change_property", prop)
+    return _property_scope().can_manage(user, prop)

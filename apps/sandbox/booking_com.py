@@ -523,3 +523,34 @@ def push_reservation(res: SimReservation, *, url: str | None = None, secret: str
         event_id=f"{res.res_id}:{res.version}",
     )
     return requests.post(url or res.listing.webhook_url, data=body, headers=headers, timeout=10)
+
+
+class SyncProbe:
+    """The ``benchmark sync`` probe of this simulator (registry: ``apps.benchmarks.sync.SYNC_PROBES``)."""
+
+    platform = SIMULATOR
+
+    def connect(self, *, prop, tag: str, index: int, base_url: str):
+        from apps.channels.models import ChannelConnection
+
+        name = f"{tag}-{index}"
+        listing = SimListing.objects.create(hotel_code=f"B{name}", username=f"bench-{name}", password=f"pw-{tag}")
+        conn = ChannelConnection(
+            property=prop,
+            platform=SIMULATOR,
+            external_property_id=listing.hotel_code,
+            external_room_id=listing.room_code,
+            external_rate_plan_id=listing.rate_plan_code,
+            base_url=f"{base_url}/sandbox/booking_com",
+            username=listing.username,
+        )
+        conn.set_secret("access_token", listing.password)
+        conn.save()
+        return conn
+
+    def nights_closed(self, *, connection, nights: list[date]) -> bool:
+        rows = SimCalendarDay.objects.filter(
+            listing__simulator=SIMULATOR, listing__hotel_code=connection.external_property_id, day__in=nights
+        ).values_list("rooms_to_sell", "stop_sell")
+        days = list(rows)
+        return len(days) == len(nights) and all(rooms == 0 or stop for rooms, stop in days)

@@ -33,7 +33,7 @@ SESSION_KEY = "storefront_checkout"
 
 
 def _sandbox() -> bool:
-    return bool(getattr(settings, "STRIPE_SANDBOX", False))
+    return bool(settings.STRIPE_SANDBOX)
 
 
 def _stay_from(form: StayForm) -> tuple[date, date, int] | None:
@@ -381,7 +381,7 @@ def checkout_payment(request: HttpRequest) -> HttpResponse:
         "back_url": reverse("storefront:checkout", kwargs={"slug": prop.slug}) + "?" + _stay_query(*stay),
         "property_url": reverse("storefront:property", kwargs={"slug": prop.slug}) + "?" + _stay_query(*stay),
         "sandbox": _sandbox(),
-        "publishable_key": getattr(settings, "STRIPE_PUBLISHABLE_KEY", ""),
+        "publishable_key": settings.STRIPE_PUBLISHABLE_KEY,
         "client_secret": data.get("client_secret") or "",
         "return_url": request.build_absolute_uri(confirmation),
         "step": 2,

@@ -162,6 +162,10 @@ class ChannelAdapter:
         """Send availability, prices and restrictions for these nights (state-based, idempotent)."""
         raise NotImplementedError
 
+    def request_cost(self, days: list[DayState]) -> int:
+        """How many platform requests ``push_calendar(days)`` sends (tokens taken from the rate limit)."""
+        return 1
+
     def test_connection(self) -> str:
         """A cheap authenticated call; returns a human-readable result or raises AdapterError."""
         raise NotImplementedError

@@ -321,6 +321,9 @@ class BookingComAdapter(ChannelAdapter):
                 result.warnings += warnings
         return result
 
+    def request_cost(self, days: list[DayState]) -> int:
+        return 2 * len(month_chunks(days))  # availability + rates, one request each per month
+
     def test_connection(self) -> str:
         self._call(
             "GET",

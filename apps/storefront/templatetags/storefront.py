@@ -18,7 +18,7 @@ def money(amount: Any, currency: str = "") -> str:
 
 @register.simple_tag
 def site_name() -> str:
-    return getattr(settings, "STOREFRONT_NAME", "Direct Stays")
+    return settings.STOREFRONT_NAME
 
 
 @register.filter

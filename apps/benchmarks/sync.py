@@ -1,12 +1,15 @@
 """The ``sync`` benchmark: ``python manage.py benchmark sync [--iterations N --reservations M] --json``.
 
-Outbound: booking commit -> Booking.com simulator calendar closed, through the real pipeline. The
-booking's outbox event is dispatched by a real Celery worker (a subprocess on its own queue), the
-delivery pushes ``OTA_HotelAvailNotif`` over HTTP to the simulator, and this process polls the
-simulator's calendar until the nights are closed. Latency runs from the ``booking_create()`` call
-(the booking's own transaction included) to the poll that sees them closed. Bookings are committed
-one at a time, spaced so the platform's token bucket (``CHANNEL_RATE_LIMITS``) always holds the
-tokens of the next push: the figure is the pipeline's latency, not time queued behind the limiter.
+Outbound: booking commit -> every connected platform's simulator shows the nights closed, through the
+real pipeline. Each benchmark property is connected to every platform in ``SYNC_PROBES`` (a probe per
+simulator makes the connection and tells when its calendar shows nights closed). The booking's outbox
+event is dispatched by a real Celery worker (a subprocess on its own queue), the deliveries push over
+HTTP to the simulators, and this process polls each simulator until the nights are closed there.
+Latency runs from the ``booking_create()`` call (the booking's own transaction included) to the poll
+that sees them closed, per platform (``platforms.<platform>.p50_ms`` / ``p99_ms``; the top-level
+figures are Booking.com's). Bookings are committed one at a time, spaced so every platform's token
+bucket (``CHANNEL_RATE_LIMITS``) always holds the tokens of the next push: the figure is the pipeline's
+latency, not time queued behind the limiter.
 
 Inbound: M reservations are made on the simulator, then one ``channels.pull_connection`` task on
 the worker fetches, applies (one booking each) and acknowledges them; reservations per second from
@@ -33,7 +36,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -43,9 +46,10 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection, connections
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from kombu import Exchange, Queue
 
-from apps.core.management.commands.benchmark import bench_database, percentiles
+from apps.benchmarks.common import bench_database, percentiles
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 PLATFORM = "booking_com"
@@ -251,7 +255,7 @@ def _celery_mode(*, eager: bool, queue: str | None = None) -> Iterator[None]:
 
 
 def _clear_redis(prefix: str) -> None:
-    from . import redis as chredis
+    from apps.channels import redis as chredis
 
     try:
         client = chredis.client()
@@ -262,20 +266,34 @@ def _clear_redis(prefix: str) -> None:
 
 
 # --- data ----------------------------------------------------------------------------------------
+#: platform -> the simulator's probe (see ``apps.sandbox.booking_com.SyncProbe`` for the interface):
+#: ``connect(prop=, tag=, index=, base_url=) -> ChannelConnection`` makes the simulator's side (a
+#: listing) and a connection of ``prop`` to it; ``nights_closed(connection=, nights=) -> bool`` says
+#: whether the simulator shows those nights closed. Every registered platform is measured at once.
+SYNC_PROBES: dict[str, str] = {
+    "booking_com": "apps.sandbox.booking_com.SyncProbe",
+}
+
+
+def probes() -> dict[str, Any]:
+    return {platform: import_string(path)() for platform, path in SYNC_PROBES.items()}
+
+
 @dataclass
 class Subject:
     prop: Any
-    listing: Any
-    conn: Any
+    connections: dict[str, Any]  # platform -> ChannelConnection
+
+    @property
+    def conn(self) -> Any:  # the Booking.com connection (inbound pulls)
+        return self.connections[PLATFORM]
 
 
-def _subject(*, tag: str, index: int, base_url: str) -> Subject:
-    """A property connected to its own simulator listing (Basic auth over the in-process server)."""
+def _subject(*, tag: str, index: int, base_url: str, platform_probes: dict[str, Any]) -> Subject:
+    """A property connected to every measured platform's simulator (over the in-process server)."""
     from django.contrib.auth import get_user_model
 
-    from apps.channels.models import ChannelConnection
     from apps.properties.models import Property
-    from apps.sandbox.models import SimListing
 
     owner, _ = get_user_model().objects.get_or_create(username="bench-sync", defaults={"email": "bench@example.com"})
     name = f"{tag}-{index}"
@@ -290,49 +308,41 @@ def _subject(*, tag: str, index: int, base_url: str) -> Subject:
         default_max_stay=365,
         max_advance_days=1000,
     )
-    listing = SimListing.objects.create(hotel_code=f"B{name}", username=f"bench-{name}", password=f"pw-{tag}")
-    conn = ChannelConnection(
-        property=prop,
-        platform=PLATFORM,
-        external_property_id=listing.hotel_code,
-        external_room_id=listing.room_code,
-        external_rate_plan_id=listing.rate_plan_code,
-        base_url=f"{base_url}/sandbox/booking_com",
-        username=listing.username,
-    )
-    conn.set_secret("access_token", listing.password)
-    conn.save()
-    return Subject(prop, listing, conn)
-
-
-def _nights_closed(listing: Any, nights: list[date]) -> bool:
-    from apps.sandbox.models import SimCalendarDay
-
-    rows = SimCalendarDay.objects.filter(listing=listing, day__in=nights).values_list("rooms_to_sell", "stop_sell")
-    days = list(rows)
-    return len(days) == len(nights) and all(rooms == 0 or stop for rooms, stop in days)
+    connections_ = {
+        platform: probe.connect(prop=prop, tag=tag, index=index, base_url=base_url)
+        for platform, probe in platform_probes.items()
+    }
+    return Subject(prop, connections_)
 
 
 # --- the run -------------------------------------------------------------------------------------
 def _outbound(
-    *, total: int, warmup: int, timeout: float, new_subject: Callable[[int], Subject], worker: Worker | None, log: Log
+    *,
+    total: int,
+    warmup: int,
+    timeout: float,
+    new_subject: Callable[[int], Subject],
+    platform_probes: dict[str, Any],
+    worker: Worker | None,
+    log: Log,
 ) -> dict[str, Any]:
+    """Commit bookings one at a time; for each, time until every platform's simulator shows the
+    nights closed (each platform timed on its own, all pushed in parallel by the worker)."""
     from apps.bookings import services as booking_services
+    from apps.channels import ratelimit
+    from apps.channels.models import Delivery
 
-    from . import ratelimit
-    from .models import Delivery
-
-    rate, burst = ratelimit.limits_for(PLATFORM)
+    limits = {p: ratelimit.limits_for(p) for p in platform_probes}
     today = timezone.localdate()
     first = today + timedelta(days=2)
     # bookings laid end to end inside the push horizon (later nights are never pushed); a new
-    # property (and listing, connection) when one is full
+    # property (and listings, connections) when one is full
     per_subject = max(1, (settings.CHANNEL_PUSH_HORIZON_DAYS - 4) // NIGHTS)
     subject: Subject | None = None
-    latencies: list[float] = []
+    latencies: dict[str, list[float]] = {p: [] for p in platform_probes}
+    lost: dict[str, int] = {p: 0 for p in platform_probes}
     writes: list[float] = []
     subjects: list[Subject] = []
-    lost = 0
     next_at = 0.0
     for i in range(total):
         if subject is None or i % per_subject == 0:
@@ -340,7 +350,6 @@ def _outbound(
             subjects.append(subject)
         check_in = first + timedelta(days=NIGHTS * (i % per_subject))
         nights = [check_in + timedelta(days=n) for n in range(NIGHTS)]
-        cost = min(burst, 2 * len({(d.year, d.month) for d in nights}))  # as delivery_attempt takes them
         pause = next_at - time.monotonic()
         if pause > 0:
             time.sleep(pause)
@@ -355,42 +364,58 @@ def _outbound(
             status="confirmed",
         )
         written = time.monotonic()
-        next_at = t0 + 1.05 * cost / rate
+        # paced so every platform's token bucket holds the tokens of the next push
+        cost = 2 * len({(d.year, d.month) for d in nights})
+        next_at = t0 + 1.05 * max(min(burst, cost) / rate for rate, burst in limits.values())
         deadline = t0 + timeout
-        while not _nights_closed(subject.listing, nights):
+        waiting = set(platform_probes)
+        while waiting:
+            for platform in sorted(waiting):
+                if platform_probes[platform].nights_closed(connection=subject.connections[platform], nights=nights):
+                    waiting.discard(platform)
+                    if i >= warmup:
+                        latencies[platform].append((time.monotonic() - t0) * 1000)
+            if not waiting:
+                break
             if time.monotonic() > deadline:
-                lost += i >= warmup
+                for platform in waiting:
+                    lost[platform] += i >= warmup
                 break
             if worker is not None:
                 worker.check_alive()
             time.sleep(POLL_SECONDS)
-        else:
-            if i >= warmup:
-                latencies.append((time.monotonic() - t0) * 1000)
-                writes.append((written - t0) * 1000)
-    # the push's own HTTP time, as the delivery recorded it (the rest is queueing and dispatch)
-    deliveries = Delivery.objects.filter(connection__in=[s.conn for s in subjects], latency_ms__isnull=False)
-    http_ms = [float(ms) for ms in deliveries.order_by("pk").values_list("latency_ms", flat=True)[warmup:]]
-    result = percentiles(latencies)
+        if i >= warmup:
+            writes.append((written - t0) * 1000)
+    platforms: dict[str, Any] = {}
+    for platform in platform_probes:
+        conns = [s.connections[platform] for s in subjects]
+        deliveries = Delivery.objects.filter(connection__in=conns, latency_ms__isnull=False)
+        http_ms = [float(ms) for ms in deliveries.order_by("pk").values_list("latency_ms", flat=True)[warmup:]]
+        samples = latencies[platform]
+        rate, burst = limits[platform]
+        platforms[platform] = {
+            **percentiles(samples),
+            "mean_ms": round(sum(samples) / len(samples), 3) if samples else 0.0,
+            "max_ms": round(max(samples), 3) if samples else 0.0,
+            "push_http_p50_ms": percentiles(http_ms)["p50_ms"],
+            "not_closed_within_timeout": lost[platform],
+            "rate_limit": f"{rate:g}/s, burst {burst:g}",
+        }
+    # the top-level figures stay Booking.com's (as before the registry), the rest under "platforms"
+    result = {k: v for k, v in platforms.get(PLATFORM, {}).items()}
     result.update(
-        mean_ms=round(sum(latencies) / len(latencies), 3) if latencies else 0.0,
-        max_ms=round(max(latencies), 3) if latencies else 0.0,
+        platforms=platforms,
         booking_write_p50_ms=percentiles(writes)["p50_ms"],
-        push_http_p50_ms=percentiles(http_ms)["p50_ms"],
-        not_closed_within_timeout=lost,
         warmup=warmup,
-        pace_ms=round(1000 * 1.05 * 2 / rate, 1),
-        rate_limit=f"{rate:g}/s, burst {burst:g}",
     )
     return result
 
 
 def _inbound(*, reservations: int, subject: Subject, worker: Worker | None, log: Log) -> dict[str, Any]:
     from apps.bookings.models import Booking
+    from apps.channels.tasks import pull_connection
     from apps.sandbox import booking_com as sim
-    from apps.sandbox.models import SimReservation
-
-    from .tasks import pull_connection
+    from apps.sandbox.models import SimListing, SimReservation
 
     if reservations == 0:
         return {
@@ -400,12 +425,13 @@ def _inbound(*, reservations: int, subject: Subject, worker: Worker | None, log:
             "inbound_seconds": 0.0,
             "inbound_per_second": 0.0,
         }
+    listing = SimListing.objects.get(hotel_code=subject.conn.external_property_id)
     first = timezone.localdate() + timedelta(days=3)
     for i in range(reservations):
         day = first + timedelta(days=i)
-        sim.create_reservation(listing=subject.listing, check_in=day, check_out=day + timedelta(days=1), force=True)
+        sim.create_reservation(listing=listing, check_in=day, check_out=day + timedelta(days=1), force=True)
     log(f"pulling {reservations} reservations…")
-    pending = SimReservation.objects.filter(listing=subject.listing, new_acked_at__isnull=True)
+    pending = SimReservation.objects.filter(listing=listing, new_acked_at__isnull=True)
     deadline_s = max(60.0, reservations * 1.0)
     t0 = time.monotonic()
     pull_connection.delay(subject.conn.pk)  # eager: runs right here
@@ -461,14 +487,21 @@ def run_sync_benchmark(
         stack.enter_context(_celery_mode(eager=not worker, queue=queue if worker else None))
 
         subjects: list[Subject] = []
+        platform_probes = probes()
 
         def new_subject(index: int) -> Subject:
-            subjects.append(_subject(tag=tag, index=index, base_url=base_url))
+            subjects.append(_subject(tag=tag, index=index, base_url=base_url, platform_probes=platform_probes))
             return subjects[-1]
 
-        log(f"outbound: {warmup} warm-up + {bookings} bookings…")
+        log(f"outbound: {warmup} warm-up + {bookings} bookings, platforms {', '.join(platform_probes)}…")
         result = _outbound(
-            total=warmup + bookings, warmup=warmup, timeout=timeout, new_subject=new_subject, worker=running, log=log
+            total=warmup + bookings,
+            warmup=warmup,
+            timeout=timeout,
+            new_subject=new_subject,
+            platform_probes=platform_probes,
+            worker=running,
+            log=log,
         )
         inbound_subject = new_subject(len(subjects))
         result.update(_inbound(reservations=reservations, subject=inbound_subject, worker=running, log=log))
@@ -491,6 +524,3 @@ def bench_sync(*, log: Log, **options: Any) -> dict[str, Any]:
             log=log,
         )
     return {**result, "database": name}
-
-
-BENCHMARKS = {"sync": bench_sync}

@@ -19,7 +19,7 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
-from apps.core.management.commands.benchmark import bench_database, insert_rows_sql, percentiles, timed_ms
+from apps.benchmarks.common import bench_database, insert_rows_sql, percentiles, timed_ms
 
 CITIES = [f"City {i:02d}" for i in range(50)]
 QUOTE_SUBJECTS = 100
@@ -260,7 +260,7 @@ def _search_params(rnd: random.Random, today) -> dict[str, Any]:
 
 
 def bench_search(*, log: Callable[[str], Any], **options: Any) -> dict[str, Any]:
-    from .search import availability_sql, clean_query, search_properties
+    from apps.availability.search import availability_sql, clean_query, search_properties
 
     with _prepare(options, log) as counts:
         rnd = random.Random(options["seed"])
@@ -320,9 +320,8 @@ def bench_search(*, log: Callable[[str], Any], **options: Any) -> dict[str, Any]
 
 
 def bench_quote(*, log: Callable[[str], Any], **options: Any) -> dict[str, Any]:
+    from apps.availability import pricing
     from apps.properties.models import Property
-
-    from . import pricing
 
     with _prepare(options, log) as counts:
         rnd = random.Random(options["seed"])
@@ -379,6 +378,3 @@ def bench_quote(*, log: Callable[[str], Any], **options: Any) -> dict[str, Any]:
         )
         result["targets_met"] = result["p95_ms"] <= 1.0
         return result
-
-
-BENCHMARKS = {"search": bench_search, "quote": bench_quote}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
-from apps.api.base import ApiViewSet, q_bool, q_choice, q_int, q_str
+from apps.core.models import SyncEvent
 
-from .models import SyncEvent
+from .base import ApiViewSet, q_bool, q_choice, q_int, q_str
 
 EVENT_EXAMPLE = {
     "id": "8f14e45f-ceea-467f-a0e6-2f5b2b6e1c11",

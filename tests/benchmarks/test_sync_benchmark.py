@@ -11,8 +11,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 
-from apps.channels.benchmarks import database_url, run_sync_benchmark
-from apps.core.management.commands.benchmark import registry
+from apps.benchmarks.management.commands.benchmark import registry
+from apps.benchmarks.sync import database_url, run_sync_benchmark
 
 
 def test_sync_is_registered():
@@ -57,6 +57,12 @@ def test_sync_command_with_a_real_worker_twice():
             assert result["benchmark"] == "sync" and result["database"] == bench and result["worker"] is True
             assert result["n"] == 3 and result["not_closed_within_timeout"] == 0, err.getvalue()
             assert 0 < result["p50_ms"] <= result["p95_ms"] <= result["p99_ms"]
+            from apps.benchmarks.sync import SYNC_PROBES
+
+            assert set(result["platforms"]) == set(SYNC_PROBES)  # every registered platform measured
+            for figures in result["platforms"].values():
+                assert figures["n"] == 3 and figures["not_closed_within_timeout"] == 0, err.getvalue()
+                assert 0 < figures["p50_ms"] <= figures["p99_ms"]
             assert result["inbound_n"] == 4 and result["inbound_per_second"] > 0
             assert connection.settings_dict["NAME"] == settings.DATABASES["default"]["NAME"] == configured
         broker = redis.Redis.from_url(settings.CELERY_BROKER_URL)

@@ -10,9 +10,10 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from django.utils import timezone
 
-from apps.availability import benchmarks
 from apps.availability.search import SearchQuery, availability_sql, search_properties
-from apps.core.management.commands.benchmark import percentiles, registry
+from apps.benchmarks import search as benchmarks
+from apps.benchmarks.common import percentiles
+from apps.benchmarks.management.commands.benchmark import registry
 
 
 def test_registry_lists_search_and_quote():

@@ -1,0 +1,69 @@
+"""The channel manager's metrics: webhook latency by platform and the circuit breakers' state.
+
+The metric objects live in ``apps.core.observability`` (one registry for the process); what needs the
+channel manager's own knowledge (which platforms exist, the breakers in Redis) lives here and is
+registered by ``ChannelsConfig.ready()``.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from prometheus_client.core import GaugeMetricFamily
+
+from apps.core.observability import WEBHOOK_LATENCY
+
+from . import breaker
+from .models import Platform
+
+BREAKER_VALUES = {"closed": 0, "half_open": 1, "open": 2}
+
+
+def _known_platform(platform: str) -> str:
+    """A bounded label: unknown path segments are one "unknown" series, never one each."""
+    return platform if platform in Platform.values else "unknown"
+
+
+def timed_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Decorator for an inbound webhook view: latency by platform and status class."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, platform: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = view(request, platform, *args, **kwargs)
+            status = response.status_code
+            return response
+        finally:
+            WEBHOOK_LATENCY.labels(platform=_known_platform(platform), status=f"{status // 100}xx").observe(
+                time.perf_counter() - started
+            )
+
+    return wrapper
+
+
+class BreakerCollector:
+    """``pms_channel_breaker_state{platform}``: 0 closed, 1 half-open, 2 open (read from Redis)."""
+
+    def collect(self):
+        state = GaugeMetricFamily(
+            "pms_channel_breaker_state",
+            "Circuit breaker per platform: 0 closed, 1 half-open, 2 open.",
+            labels=["platform"],
+        )
+        failures = GaugeMetricFamily(
+            "pms_channel_breaker_failures", "Consecutive failures counted by the breaker.", labels=["platform"]
+        )
+        for platform in Platform.values:
+            if platform == Platform.ICAL:
+                continue
+            st = breaker.state(platform)
+            state.add_metric([platform], BREAKER_VALUES.get(st.state, -1))
+            failures.add_metric([platform], st.failures)
+        yield state
+        yield failures
