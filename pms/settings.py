@@ -245,6 +245,12 @@ STRIPE_MAX_NETWORK_RETRIES = env.int("STRIPE_MAX_NETWORK_RETRIES", default=2)
 # --- iCal (export feeds, import of platforms' feeds) --------------------------------------------
 ICAL_FETCH_TIMEOUT = env.float("ICAL_FETCH_TIMEOUT", default=15.0)  # seconds per connect/read
 ICAL_MAX_BYTES = env.int("ICAL_MAX_BYTES", default=5 * 1024 * 1024)  # larger feeds are refused
+ICAL_FETCH_DEADLINE = env.float("ICAL_FETCH_DEADLINE", default=30.0)  # total wall-clock seconds per download
+ICAL_MAX_EVENTS = env.int("ICAL_MAX_EVENTS", default=5000)  # events per feed after recurrences are expanded
+# An empty feed releases the blocks it made only after this many consecutive empty fetches over
+# at least this many hours (or when the owner confirms): see apps.channels.ical "Empty feeds".
+ICAL_EMPTY_RELEASE_FETCHES = env.int("ICAL_EMPTY_RELEASE_FETCHES", default=4)
+ICAL_EMPTY_RELEASE_HOURS = env.float("ICAL_EMPTY_RELEASE_HOURS", default=24.0)
 
 
 # --- Integrator API (/api/v1, apps.api) -------------------------------------------------------

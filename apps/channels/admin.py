@@ -12,6 +12,7 @@ from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from apps.core.admin_mixins import OwnerScopedAdmin
+from apps.core.errors import DomainError
 from apps.core.tenancy import is_pms_staff
 
 from . import breaker
@@ -102,7 +103,7 @@ class ChannelConnectionAdmin(OwnerScopedAdmin):
         "created_at",
         "updated_at",
     )
-    actions = ["test_connection", "sync_now", "reset_breaker"]
+    actions = ["test_connection", "sync_now", "reset_breaker", "accept_empty_feed"]
     raw_id_fields = ("property",)
 
     @admin.display(description="Secrets")
@@ -141,6 +142,22 @@ class ChannelConnectionAdmin(OwnerScopedAdmin):
             connection_sync_now(connection_id=conn.pk)
             count += 1
         self.message_user(request, f"Queued a full calendar push to {count} connection(s).", messages.SUCCESS)
+
+    @admin.action(description="Accept an empty iCal feed (release the dates it blocked)", permissions=["change"])
+    def accept_empty_feed(self, request, queryset):
+        """The owner's confirmation that a feed which came back empty is empty on purpose."""
+        from . import ical
+
+        for conn in queryset.exclude(ical_import_url=""):
+            try:
+                result = ical.import_connection(connection_id=conn.pk, accept_empty=True)
+            except DomainError as exc:
+                self.message_user(request, f"{conn}: {exc}", messages.ERROR)
+                continue
+            if result.ok:
+                self.message_user(request, f"{conn}: {len(result.released)} block(s) released.", messages.SUCCESS)
+            else:
+                self.message_user(request, f"{conn}: nothing changed: {result.error}", messages.ERROR)
 
     @admin.action(description="Reset the platform's circuit breaker")
     def reset_breaker(self, request, queryset):

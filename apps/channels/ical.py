@@ -12,7 +12,8 @@ Export
 
 Import
     ``import_feed(property_id=..., source=..., connection_id=..., url=...)`` fetches a feed with
-    ``requests`` (timeouts, size cap), parses it (``apps.channels.adapters.ical``) and mirrors its
+    ``requests`` (connect/read timeouts, a total wall-clock deadline ``ICAL_FETCH_DEADLINE`` that
+    every read respects, a size cap), parses it (``apps.channels.adapters.ical``) and mirrors its
     events as blocked ``AvailabilityBlock`` rows keyed (property, source, connection_id, UID)
     through ``apps.availability.services``. Events that vanished (or turned ``CANCELLED``) release
     their block **only** when the fetch was whole and valid (HTTP 200, a complete VCALENDAR that
@@ -20,12 +21,34 @@ Import
     Events that collide with a booking are reported in ``ImportResult.conflicts``, logged as a
     warning and raised as an alert (when the channels app has an alert model); collisions with
     other blocks (dates closed anyway, e.g. Airbnb's cross-blocks) go to ``overlaps``.
+
+    One import per feed at a time: a PostgreSQL advisory lock keyed (property, source, connection)
+    is held for the whole fetch-and-apply (a second import answers ``busy``); it cannot expire while
+    the first still runs and PostgreSQL drops it with a dead worker's session.
+
+    Recurring events are expanded (``recurring-ical-events``), duplicate UIDs are kept as separate
+    events, and spans are capped by ``apps.core.limits`` (see ``adapters.ical.parse_feed``).
+
+Empty feeds
+    A whole, valid feed without a single event, from a feed whose blocks still close future dates,
+    is far more often a platform fault than the truth: it releases **nothing**, the run of empty
+    fetches is counted (``IcalFeedState``), the result says ``error_code="empty_feed"`` with the
+    number of blocks ``held``, and the owner gets one ``feed_empty`` alert per run. The blocks are
+    released only when (a) the feed has come back empty in ``ICAL_EMPTY_RELEASE_FETCHES``
+    consecutive whole fetches (default 4) spread over at least ``ICAL_EMPTY_RELEASE_HOURS`` (default
+    24), or (b) the owner confirms it (admin action "Accept an empty iCal feed", or
+    ``import_connection(connection_id=..., accept_empty=True)``). Any fetch with an event ends the
+    run. A failed, truncated or unparsable fetch never counts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -34,8 +57,10 @@ from urllib.parse import urlsplit
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from apps.availability import services as availability_services
 from apps.availability.models import AvailabilityBlock, BlockSource
@@ -46,7 +71,7 @@ from apps.core.net import PrivateHostRefused, assert_public_url, http_request
 from apps.properties.models import Property, new_feed_token
 
 from .adapters import ical as adapter
-from .models import ChannelAlert, ChannelConnection, Platform
+from .models import ChannelAlert, ChannelConnection, IcalFeedState, Platform
 
 logger = logging.getLogger(__name__)
 
@@ -179,6 +204,10 @@ class ImportResult:
     conflicts: list[dict] = field(default_factory=list)  # events colliding with a booking
     overlaps: list[dict] = field(default_factory=list)  # events over other blocks (dates closed anyway)
     skipped: list[dict] = field(default_factory=list)  # events that could not be read
+    duplicates: list[dict] = field(default_factory=list)  # one UID on several events (each kept)
+    recurring: list[dict] = field(default_factory=list)  # RRULE/RDATE series expanded
+    clipped: list[dict] = field(default_factory=list)  # events capped by the limits
+    held: int = 0  # blocks kept although the feed came back empty (see "Empty feeds")
     duration_ms: int = 0
     finished_at: str = ""
 
@@ -204,15 +233,31 @@ def _check_public_host(url: str) -> None:
         raise _FetchFailed("forbidden_host", f"The feed was not fetched: {exc}") from exc
 
 
-def _fetch(url: str) -> bytes:
+def _socket_of(response: requests.Response) -> socket.socket | None:
+    connection = getattr(response.raw, "_connection", None)
+    return getattr(connection, "sock", None)
+
+
+def _fetch(url: str, *, deadline_seconds: float | None = None) -> bytes:
+    """GET the feed within a total wall-clock deadline (``ICAL_FETCH_DEADLINE``): every read waits
+    at most the time left, so a feed that drips a byte at a time cannot hold a worker longer."""
     _check_public_host(url)
     timeout = float(settings.ICAL_FETCH_TIMEOUT)
+    total = float(deadline_seconds or settings.ICAL_FETCH_DEADLINE)
     max_bytes = int(settings.ICAL_MAX_BYTES)
+    deadline = time.monotonic() + total
+
+    def left() -> float:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _FetchFailed("timeout", f"The feed took longer than {total:g} s to download.", 200)
+        return remaining
+
     try:
         with http_request(
             "GET",
             url,
-            timeout=(min(timeout, 5.0), timeout),
+            timeout=(min(timeout, 5.0, total), min(timeout, total)),
             stream=True,
             headers={"User-Agent": "PMS-Webapp iCal import", "Accept": "text/calendar, */*;q=0.5"},
         ) as response:
@@ -220,14 +265,25 @@ def _fetch(url: str) -> bytes:
                 raise _FetchFailed(
                     "http_error", f"The feed answered HTTP {response.status_code}.", response.status_code
                 )
-            chunks, size, started = [], 0, time.monotonic()
-            for chunk in response.iter_content(chunk_size=65536):
+            chunks, size = [], 0
+            while True:
+                sock = _socket_of(response)
+                if sock is not None:
+                    sock.settimeout(min(timeout, left()))
+                try:
+                    chunk = response.raw.read1(65536, decode_content=True)
+                except (ReadTimeoutError, TimeoutError, ProtocolError, OSError) as exc:
+                    left()  # past the deadline: a timeout, whatever the socket said
+                    if isinstance(exc, ReadTimeoutError | TimeoutError):
+                        raise _FetchFailed("timeout", f"The feed did not answer within {timeout:g} s.") from exc
+                    raise _FetchFailed("truncated", "The download was cut off.", 200) from exc
+                if not chunk:
+                    break
                 size += len(chunk)
                 if size > max_bytes:
                     raise _FetchFailed("too_large", f"The feed is larger than {max_bytes} bytes.", 200)
-                if time.monotonic() - started > timeout * 4:
-                    raise _FetchFailed("timeout", "The feed took too long to download.", 200)
                 chunks.append(chunk)
+                left()
             return b"".join(chunks)
     except PrivateHostRefused as exc:
         raise _FetchFailed("forbidden_host", f"The feed was not fetched: {exc}") from exc
@@ -250,6 +306,27 @@ def import_status(*, property_id: int, source: str, connection_id: int | None) -
     return cache.get(_status_key(property_id, source, connection_id))
 
 
+def _lock_key(property_id: int, source: str, connection_id: int | None) -> int:
+    digest = hashlib.blake2b(f"ical-import:{property_id}:{source}:{connection_id or 0}".encode(), digest_size=8)
+    return int.from_bytes(digest.digest(), "big", signed=True)
+
+
+@contextmanager
+def _import_lock(key: int) -> Iterator[bool]:
+    """One import per feed at a time: a PostgreSQL session advisory lock, held while the feed is
+    fetched and applied and released in ``finally`` (or by PostgreSQL when the session ends, so a
+    killed worker never leaves it behind; no expiry can let a second import in while one runs)."""
+    with db_connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [key])
+        got = bool(cursor.fetchone()[0])
+    try:
+        yield got
+    finally:
+        if got:
+            with db_connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
+
+
 def import_feed(
     *,
     property_id: int,
@@ -258,8 +335,12 @@ def import_feed(
     url: str,
     end_inclusive: bool = False,
     today: date | None = None,
+    accept_empty: bool = False,
 ) -> ImportResult:
-    """Fetch one platform feed and mirror it as channel blocks (see the module doc)."""
+    """Fetch one platform feed and mirror it as channel blocks (see the module doc).
+
+    ``accept_empty``: the owner confirmed that the feed is empty on purpose, so an empty feed
+    releases the blocks it made (see "Empty feeds" in the module doc)."""
     if source not in IMPORT_SOURCES:
         raise ValidationFailed(
             f"“{source}” is not a channel source; use one of {', '.join(sorted(IMPORT_SOURCES))}.",
@@ -273,15 +354,14 @@ def import_feed(
 
     result = ImportResult(property_id=property_id, source=source, connection_id=connection_id, feed=_redact(url))
     started = time.monotonic()
-    lock_key = f"ical:import:running:{property_id}:{source}:{connection_id or 0}"
-    if not cache.add(lock_key, 1, timeout=int(settings.ICAL_FETCH_TIMEOUT * 6) + 60):
-        result.error_code, result.error = "busy", "Another import of this feed is running."
-        return _finish(result, started)
-    try:
+    with _import_lock(_lock_key(property_id, source, connection_id)) as got:
+        if not got:
+            result.error_code, result.error = "busy", "Another import of this feed is running."
+            return _finish(result, started)
         try:
             body = _fetch(url)
             result.http_status = 200
-            parsed = adapter.parse_feed(body, tz=prop.tz, end_inclusive=end_inclusive)
+            parsed = adapter.parse_feed(body, tz=prop.tz, end_inclusive=end_inclusive, today=today)
         except _FetchFailed as exc:
             result.error_code, result.error, result.http_status = exc.code, exc.message, exc.http_status
             return _finish(result, started)
@@ -289,12 +369,100 @@ def import_feed(
             result.error_code, result.error = exc.code, exc.message
             return _finish(result, started)
         result.platform, result.events = parsed.platform, len(parsed.events)
-        result.skipped = parsed.skipped
+        result.skipped, result.duplicates = parsed.skipped, parsed.duplicates
+        result.recurring, result.clipped = parsed.recurring, parsed.clipped
+        if _empty_feed_held(
+            prop=prop, source=source, connection_id=connection_id, parsed=parsed, result=result, accept=accept_empty
+        ):
+            return _finish(result, started)
         _apply(prop=prop, source=source, connection_id=connection_id, parsed=parsed, result=result, today=today)
         result.ok = True
         return _finish(result, started)
-    finally:
-        cache.delete(lock_key)
+
+
+def _imported_blocks(*, prop: Property, source: str, connection_id: int | None):
+    qs = AvailabilityBlock.objects.filter(property=prop, source=source).exclude(external_uid="")
+    if connection_id is None:
+        return qs.filter(connection_id__isnull=True)
+    return qs.filter(connection_id=connection_id)
+
+
+def empty_feed_may_release(*, state: IcalFeedState, now: datetime | None = None) -> bool:
+    """When an empty feed may finally release the blocks it made: the owner confirmed it
+    (``release_confirmed_at``), or it came back empty in at least ``ICAL_EMPTY_RELEASE_FETCHES``
+    consecutive whole, valid fetches spread over at least ``ICAL_EMPTY_RELEASE_HOURS`` hours."""
+    if state.release_confirmed_at is not None:
+        return True
+    now = now or timezone.now()
+    return (
+        state.empty_fetches >= int(settings.ICAL_EMPTY_RELEASE_FETCHES)
+        and state.empty_since is not None
+        and now - state.empty_since >= timedelta(hours=float(settings.ICAL_EMPTY_RELEASE_HOURS))
+    )
+
+
+def _empty_feed_held(
+    *,
+    prop: Property,
+    source: str,
+    connection_id: int | None,
+    parsed: adapter.ParsedFeed,
+    result: ImportResult,
+    accept: bool,
+) -> bool:
+    """True when the feed holds no event at all while blocks it made still close future dates and
+    the release rule does not allow it yet: nothing is released, the run is counted and the owner
+    alerted (once per run). Any fetch with events ends the run."""
+    state, _ = IcalFeedState.objects.get_or_create(property=prop, source=source, connection_id=connection_id)
+    empty = not parsed.events and not parsed.skipped and not parsed.clipped
+    today = datetime.now(prop.tz).date()
+    holding = _imported_blocks(prop=prop, source=source, connection_id=connection_id).filter(end_date__gt=today)
+    if not empty or not holding.exists():
+        IcalFeedState.objects.filter(pk=state.pk).update(
+            empty_since=None,
+            empty_fetches=0,
+            release_confirmed_at=None,
+            last_events=len(parsed.events),
+            updated_at=timezone.now(),
+        )
+        return False
+    now = timezone.now()
+    state.empty_since = state.empty_since or now
+    state.empty_fetches += 1
+    if accept and state.release_confirmed_at is None:
+        state.release_confirmed_at = now
+    state.save(update_fields=["empty_since", "empty_fetches", "release_confirmed_at", "updated_at"])
+    if empty_feed_may_release(state=state, now=now):
+        logger.warning(
+            "iCal feed %s (%s, connection %s) empty since %s (%d fetches%s): releasing its blocks",
+            result.feed,
+            source,
+            connection_id,
+            state.empty_since,
+            state.empty_fetches,
+            ", confirmed by the owner" if state.release_confirmed_at else "",
+        )
+        return False
+    count = holding.count()
+    result.held = count
+    result.error_code = "empty_feed"
+    result.error = (
+        f"The feed came back without any event although {count} block(s) from it close future dates; "
+        f"nothing was released (empty {state.empty_fetches} time(s) in a row). They are released after "
+        f"{settings.ICAL_EMPTY_RELEASE_FETCHES} empty fetches over {settings.ICAL_EMPTY_RELEASE_HOURS:g} hours, "
+        "or when the owner confirms the feed is empty on purpose."
+    )
+    if state.empty_fetches == 1:
+        _alert(
+            prop=prop,
+            connection_id=connection_id,
+            message=f"The {source} calendar feed suddenly lists no dates at all; the {count} blocked period(s) "
+            "it had are kept closed until it lists dates again, or until you confirm that the feed is empty on "
+            "purpose.",
+            details={"feed": result.feed, "held": count, "empty_since": state.empty_since.isoformat()},
+            kind=ChannelAlert.Kind.FEED_EMPTY,
+        )
+    return True
 
 
 def _finish(result: ImportResult, started: float) -> ImportResult:
@@ -336,15 +504,13 @@ def _apply(
     today: date | None,
 ) -> None:
     today = today or datetime.now(prop.tz).date()
-    existing_qs = AvailabilityBlock.objects.filter(property=prop, source=source).exclude(external_uid="")
-    if connection_id is None:
-        existing_qs = existing_qs.filter(connection_id__isnull=True)
-    else:
-        existing_qs = existing_qs.filter(connection_id=connection_id)
-    existing = {b.external_uid: b for b in existing_qs}
+    existing = {b.external_uid: b for b in _imported_blocks(prop=prop, source=source, connection_id=connection_id)}
     # Past events are not created; a block already made for one is left alone.
     wanted = {e.uid: e for e in parsed.active if e.end > today}
-    present = {e.uid for e in parsed.active} | {s["uid"] for s in parsed.skipped}
+    unreadable = {s["uid"] for s in parsed.skipped}
+    present = {e.uid for e in parsed.active} | unreadable
+    # an occurrence of a series that could not be read this time is kept, like any unreadable event
+    present |= {uid for uid in existing if uid.rpartition("#")[0] in unreadable}
     note = f"iCal import ({parsed.platform if parsed.platform != 'unknown' else source})"
 
     # 1. release what vanished or was cancelled (frees dates before moved events take them)
@@ -440,8 +606,15 @@ def _record_collision(
 # --- the channels models: alerts, the outcome on the connection, which connections import --------
 
 
-def _alert(*, prop: Property, connection_id: int | None, message: str, details: dict) -> None:
-    """Raise a ``ChannelAlert`` (kind "conflict"); never fail the import because of it."""
+def _alert(
+    *,
+    prop: Property,
+    connection_id: int | None,
+    message: str,
+    details: dict,
+    kind: str = ChannelAlert.Kind.CONFLICT,
+) -> None:
+    """Raise a ``ChannelAlert`` (kind "conflict" by default); never fail the import because of it."""
     if connection_id is not None and not ChannelConnection.objects.filter(pk=connection_id).exists():
         details = {**details, "connection_id": connection_id}
         connection_id = None
@@ -450,7 +623,7 @@ def _alert(*, prop: Property, connection_id: int | None, message: str, details: 
             ChannelAlert.objects.create(
                 property=prop,
                 connection_id=connection_id,
-                kind=ChannelAlert.Kind.CONFLICT,
+                kind=kind,
                 message=message[:2000],
                 details=details,
             )
@@ -507,14 +680,15 @@ def ical_connections(*, connection_id: int | None = None) -> list[dict[str, Any]
     return [_connection_spec(conn) for conn in qs.order_by("pk")]
 
 
-def import_connection(*, connection_id: int) -> ImportResult:
-    """Import one connection's feed now ("sync now")."""
+def import_connection(*, connection_id: int, accept_empty: bool = False) -> ImportResult:
+    """Import one connection's feed now ("sync now"); ``accept_empty``: the owner confirms that an
+    empty feed is empty on purpose (its blocks are released)."""
     specs = ical_connections(connection_id=connection_id)
     if not specs:
         raise NotFound(
             "No enabled connection with an iCal import URL has this id.", details={"connection_id": connection_id}
         )
-    return import_feed(**specs[0])
+    return import_feed(**specs[0], accept_empty=accept_empty)
 
 
 def import_all_feeds() -> list[ImportResult]:

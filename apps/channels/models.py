@@ -272,6 +272,7 @@ class ChannelAlert(models.Model):
         RECONCILIATION = "reconciliation", "Reconciliation found differences"
         INBOUND_FAILED = "inbound_failed", "Inbound message failed"
         ID_COLLISION = "id_collision", "Reservation id also held by another property"
+        FEED_EMPTY = "feed_empty", "iCal feed suddenly empty (nothing released)"
 
     property = models.ForeignKey(
         "properties.Property", on_delete=models.CASCADE, null=True, blank=True, related_name="channel_alerts"
@@ -349,3 +350,4 @@ class ReconciliationItem(models.Model):
 
 
 from .models_airbnb import AirbnbRequest  # noqa: E402,F401  (Airbnb requests to book and inquiries)
+from .models_ical import IcalFeedState  # noqa: E402,F401  (iCal import: empty-feed runs)

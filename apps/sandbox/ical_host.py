@@ -12,7 +12,9 @@ Faults (per feed, ``feed_fault_set``):
 * ``slow``       sleep ``delay`` seconds, then serve normally (latency below the client timeout);
 * ``truncated``  HTTP 200 with only the first half of the body (a cut transfer);
 * ``empty``      HTTP 200 with an empty body;
-* ``malformed``  HTTP 200 with an HTML page instead of a calendar.
+* ``malformed``  HTTP 200 with an HTML page instead of a calendar;
+* ``drip``       HTTP 200, the body one byte every ``delay`` seconds (default 0.5): a feed that never
+                 stalls long enough for a read timeout but would hold a worker for minutes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from django.core.cache import cache
 
 from apps.core.errors import NotFound, ValidationFailed
 
-FAULTS = ("none", "error", "timeout", "slow", "truncated", "empty", "malformed")
+FAULTS = ("none", "error", "timeout", "slow", "truncated", "empty", "malformed", "drip")
 NAME_RE = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 TTL_SECONDS = 7 * 24 * 3600
 MAX_DELAY_SECONDS = 120.0
@@ -48,6 +50,7 @@ class Response:
     body: bytes
     content_type: str
     delay: float  # seconds to wait before answering
+    drip: bool = False  # send the body a byte at a time, ``delay`` seconds apart
 
 
 def _key(name: str) -> str:
@@ -92,7 +95,7 @@ def feed_fault_set(*, name: str, fault: str, fault_status: int = 500, delay: flo
     if not 400 <= int(fault_status) <= 599:
         raise ValidationFailed("fault_status must be a 4xx or 5xx code.", details={"fault_status": fault_status})
     if delay is None:
-        delay = 30.0 if fault == "timeout" else 1.0 if fault == "slow" else 0.0
+        delay = {"timeout": 30.0, "slow": 1.0, "drip": 0.5}.get(fault, 0.0)
     delay = float(delay)
     if not 0 <= delay <= MAX_DELAY_SECONDS:
         raise ValidationFailed(f"delay must be 0-{MAX_DELAY_SECONDS:.0f} seconds.", details={"delay": delay})
@@ -128,5 +131,7 @@ def feed_respond(*, name: str) -> Response:
         return Response(200, b"", feed.content_type, feed.delay)
     if feed.fault == "malformed":
         return Response(200, b"<html><body>Temporarily unavailable</body></html>", "text/html", feed.delay)
+    if feed.fault == "drip":
+        return Response(200, body, feed.content_type, feed.delay, drip=True)
     # none, slow, timeout: the real body, after the delay
     return Response(feed.status, body, feed.content_type, feed.delay)

@@ -3,7 +3,7 @@
     GET    /sandbox/ical/<name>.ics          the feed (with its fault applied)
     PUT    /sandbox/ical/<name>.ics          publish the request body as the feed (?status=200)
     DELETE /sandbox/ical/<name>.ics          remove the feed (then GET answers 404)
-    POST   /sandbox/ical/<name>/fault        fault=none|error|timeout|slow|truncated|empty|malformed,
+    POST   /sandbox/ical/<name>/fault        fault=none|error|timeout|slow|truncated|empty|malformed|drip,
                                              fault_status=500, delay=<seconds> (form or JSON)
     GET    /sandbox/ical/<name>/stats        {"hits": n, "fault": ...}
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
@@ -30,11 +30,19 @@ def _error(exc: DomainError) -> JsonResponse:
     return JsonResponse({"error": exc.code, "message": exc.message, "details": exc.details}, status=exc.http_status)
 
 
+def _drip(body: bytes, delay: float):
+    for index in range(len(body)):
+        time.sleep(delay)
+        yield body[index : index + 1]
+
+
 @csrf_exempt
 def feed_view(request: HttpRequest, name: str) -> HttpResponse:
     try:
         if request.method in ("GET", "HEAD"):
             answer = ical_host.feed_respond(name=name)
+            if answer.drip:
+                return StreamingHttpResponse(_drip(answer.body, answer.delay), content_type=answer.content_type)
             if answer.delay:
                 time.sleep(answer.delay)
             response = HttpResponse(answer.body, status=answer.status, content_type=answer.content_type)

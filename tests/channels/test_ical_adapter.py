@@ -99,33 +99,33 @@ def test_date_time_shapes_become_property_local_dates():
 def test_utc_date_time_near_midnight_uses_property_zone():
     body = (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:late\r\n"
-        "DTSTART:20301209T233000Z\r\nDTEND:20301212T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+        "DTSTART:20281209T233000Z\r\nDTEND:20281212T090000Z\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
     )
-    assert spans(adapter.parse_feed(body, tz="Europe/Berlin"))["late"][:2] == (date(2030, 12, 10), date(2030, 12, 12))
+    assert spans(adapter.parse_feed(body, tz="Europe/Berlin"))["late"][:2] == (date(2028, 12, 10), date(2028, 12, 12))
     assert spans(adapter.parse_feed(body, tz="America/Los_Angeles"))["late"][:2] == (
-        date(2030, 12, 9),
-        date(2030, 12, 12),
+        date(2028, 12, 9),
+        date(2028, 12, 12),
     )
 
 
 def test_end_inclusive_option_and_bad_ranges():
     body = (
         "BEGIN:VCALENDAR\nVERSION:2.0\nPRODID:x\n"
-        "BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20300101\nDTEND;VALUE=DATE:20300103\nEND:VEVENT\n"
-        "BEGIN:VEVENT\nUID:same-day\nDTSTART;VALUE=DATE:20300110\nDTEND;VALUE=DATE:20300110\nEND:VEVENT\n"
+        "BEGIN:VEVENT\nUID:a\nDTSTART;VALUE=DATE:20280101\nDTEND;VALUE=DATE:20280103\nEND:VEVENT\n"
+        "BEGIN:VEVENT\nUID:same-day\nDTSTART;VALUE=DATE:20280110\nDTEND;VALUE=DATE:20280110\nEND:VEVENT\n"
         "END:VCALENDAR\n"
     )
     exclusive = spans(adapter.parse_feed(body, tz=BERLIN))
     inclusive = spans(adapter.parse_feed(body, tz=BERLIN, end_inclusive=True))
-    assert exclusive["a"][:2] == (date(2030, 1, 1), date(2030, 1, 3))
-    assert inclusive["a"][:2] == (date(2030, 1, 1), date(2030, 1, 4))
-    assert exclusive["same-day"][:2] == (date(2030, 1, 10), date(2030, 1, 11))
+    assert exclusive["a"][:2] == (date(2028, 1, 1), date(2028, 1, 3))
+    assert inclusive["a"][:2] == (date(2028, 1, 1), date(2028, 1, 4))
+    assert exclusive["same-day"][:2] == (date(2028, 1, 10), date(2028, 1, 11))
 
 
 def test_broken_event_is_skipped_with_its_uid_and_bom_is_ignored():
     body = (
         "\ufeffBEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
-        "BEGIN:VEVENT\r\nUID:good\r\nDTSTART;VALUE=DATE:20300101\r\nDTEND;VALUE=DATE:20300102\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nUID:good\r\nDTSTART;VALUE=DATE:20280101\r\nDTEND;VALUE=DATE:20280102\r\nEND:VEVENT\r\n"
         "BEGIN:VEVENT\r\nUID:broken\r\nDTSTART:yesterday\r\nEND:VEVENT\r\n"
         "BEGIN:VEVENT\r\nUID:no-start\r\nSUMMARY:Reserved\r\nEND:VEVENT\r\n"
         "END:VCALENDAR\r\n"
@@ -141,7 +141,7 @@ def test_broken_event_is_skipped_with_its_uid_and_bom_is_ignored():
         (b"", "empty"),
         (b"  \r\n\r\n", "empty"),
         (b"<html><body>Service unavailable</body></html>", "not_icalendar"),
-        (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART;VALUE=DATE:2030", "truncated"),
+        (b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nBEGIN:VEVENT\r\nUID:x\r\nDTSTART;VALUE=DATE:2028", "truncated"),
         (b"BEGIN:VCALENDAR\r\nBEGIN:VEVENT\r\nUID:x\r\nEND:VCALENDAR\r\n", "truncated"),
     ],
 )
@@ -182,7 +182,7 @@ def test_classify_summary(summary, kind):
 
 
 def test_build_feed_round_trip():
-    stamp = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+    stamp = datetime(2028, 1, 1, 12, 0, tzinfo=UTC)
     events = [
         adapter.ExportEvent(uid="booking-1@pms-webapp", start=D(5), end=D(8), summary="Reserved", stamp=stamp),
         adapter.ExportEvent(uid="block-2@pms-webapp", start=D(8), end=D(9), summary="Blocked", stamp=stamp),
@@ -200,8 +200,8 @@ def test_build_feed_round_trip():
 def test_missing_and_overlong_uids_get_stable_keys():
     body = (
         "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n"
-        "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20300101\r\nDTEND;VALUE=DATE:20300102\r\nSUMMARY:Blocked\r\nEND:VEVENT\r\n"
-        f"BEGIN:VEVENT\r\nUID:{'x' * 300}\r\nDTSTART;VALUE=DATE:20300105\r\nEND:VEVENT\r\n"
+        "BEGIN:VEVENT\r\nDTSTART;VALUE=DATE:20280101\r\nDTEND;VALUE=DATE:20280102\r\nSUMMARY:Blocked\r\nEND:VEVENT\r\n"
+        f"BEGIN:VEVENT\r\nUID:{'x' * 300}\r\nDTSTART;VALUE=DATE:20280105\r\nEND:VEVENT\r\n"
         "END:VCALENDAR\r\n"
     )
     first = [e.uid for e in adapter.parse_feed(body, tz=BERLIN).events]

@@ -11,10 +11,15 @@ must read the database.
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from datetime import timedelta
 
+import psycopg
 import pytest
 import requests
+from django.db import connection
+from django.utils import timezone
 from pytest_django.live_server_helper import LiveServer
 
 from apps.availability import services as availability_services
@@ -180,13 +185,192 @@ def test_cancelled_status_releases_the_block(house, host):
     assert blocks(house) == {AIRBNB_BLOCK: (D(20), D(21))}
 
 
-def test_whole_feed_without_events_releases_everything(house, host):
+EMPTY_FEED = b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Airbnb Inc//Hosting Calendar 1.0//EN\r\nEND:VCALENDAR"
+TIMEZONE_ONLY_FEED = (
+    b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VTIMEZONE\r\nTZID:Europe/Berlin\r\n"
+    b"BEGIN:STANDARD\r\nDTSTART:19701025T030000\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\n"
+    b"END:STANDARD\r\nEND:VTIMEZONE\r\nEND:VCALENDAR\r\n"
+)
+
+
+@pytest.mark.parametrize("empty_body", [EMPTY_FEED, TIMEZONE_ONLY_FEED], ids=["no-events", "vtimezone-only"])
+def test_empty_feed_from_a_feed_that_had_events_releases_nothing_and_alerts(house, host, settings, empty_body):
+    """Finding 1: a valid but empty feed released every imported block. Now it holds them, alerts
+    once per run, and releases only after the documented rule (several empty fetches over hours)."""
+    from apps.channels.models import ChannelAlert, IcalFeedState
+
+    settings.ICAL_EMPTY_RELEASE_FETCHES, settings.ICAL_EMPTY_RELEASE_HOURS = 3, 0
     host.publish(render("airbnb.ics"))
     assert run_import(house, host).ok
-    host.publish(b"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Airbnb Inc//Hosting Calendar 1.0//EN\r\nEND:VCALENDAR")
-    result = run_import(house, host)
-    assert result.ok and sorted(result.released) == sorted([AIRBNB_RES, AIRBNB_BLOCK])
+    before = blocks(house)
+    host.publish(empty_body)
+    for attempt in (1, 2):
+        result = run_import(house, host)
+        assert (result.ok, result.error_code, result.held, result.released) == (False, "empty_feed", 2, [])
+        assert blocks(house) == before, f"released on empty fetch {attempt}"
+    alerts = ChannelAlert.objects.filter(property=house, kind="feed_empty")
+    assert alerts.count() == 1 and "kept closed" in alerts.get().message
+    assert IcalFeedState.objects.get(property=house).empty_fetches == 2
+    third = run_import(house, host)  # the rule: 3 empty fetches (and 0 hours here) -> absence is believed
+    assert third.ok and sorted(third.released) == sorted([AIRBNB_RES, AIRBNB_BLOCK])
     assert blocks(house) == {}
+
+
+def test_empty_feed_run_needs_the_hours_too_and_events_end_the_run(house, host, settings):
+    from apps.channels.models import IcalFeedState
+
+    settings.ICAL_EMPTY_RELEASE_FETCHES, settings.ICAL_EMPTY_RELEASE_HOURS = 1, 24
+    host.publish(render("airbnb.ics"))
+    assert run_import(house, host).ok
+    host.publish(EMPTY_FEED)
+    for _ in range(3):
+        assert run_import(house, host).error_code == "empty_feed"
+    host.publish(render("airbnb.ics"))  # the platform is back: the run ends
+    assert run_import(house, host).ok
+    state = IcalFeedState.objects.get(property=house)
+    assert (state.empty_fetches, state.empty_since) == (0, None)
+    host.publish(EMPTY_FEED)
+    assert run_import(house, host).error_code == "empty_feed"
+    IcalFeedState.objects.filter(pk=state.pk).update(empty_since=timezone.now() - timedelta(hours=25))
+    result = run_import(house, host)
+    assert result.ok and len(result.released) == 2
+
+
+def test_owner_confirms_an_empty_feed(house, host):
+    host.publish(render("airbnb.ics"))
+    assert run_import(house, host).ok
+    host.publish(EMPTY_FEED)
+    assert run_import(house, host).error_code == "empty_feed"
+    confirmed = run_import(house, host, accept_empty=True)
+    assert confirmed.ok and len(confirmed.released) == 2 and blocks(house) == {}
+
+
+def test_empty_feed_without_blocks_is_simply_ok(house, host):
+    host.publish(EMPTY_FEED)
+    result = run_import(house, host)
+    assert result.ok and result.error_code == "" and result.held == 0
+
+
+def test_only_cancelled_events_release_at_once(house, host):
+    """An explicit STATUS:CANCELLED is the platform saying so, not an empty feed."""
+    host.publish(render("airbnb.ics"))
+    assert run_import(house, host).ok
+    body = render("airbnb.ics").decode().replace("END:VEVENT", "STATUS:CANCELLED\r\nEND:VEVENT")
+    host.publish(body.encode())
+    result = run_import(house, host)
+    assert result.ok and len(result.released) == 2
+
+
+def test_dripping_feed_is_cut_at_the_wall_clock_deadline(house, host, settings):
+    """Finding 3: a feed dripping a byte every 0.2 s held a worker far past its budget."""
+    settings.ICAL_FETCH_TIMEOUT, settings.ICAL_FETCH_DEADLINE = 1.0, 1.5
+    host.publish(render("airbnb.ics"))
+    assert run_import(house, host).ok
+    before = blocks(house)
+    host.fault("drip", delay=0.2)
+    started = time.monotonic()
+    result = run_import(house, host)
+    elapsed = time.monotonic() - started
+    assert (result.ok, result.error_code) == (False, "timeout")
+    assert elapsed < 1.5 + 0.8, elapsed  # the deadline, plus at most one drip interval and overhead
+    assert blocks(house) == before
+
+
+def test_one_import_per_feed_at_a_time_by_a_database_lock(house, host):
+    """Finding 3: the "busy" marker was a cache key that expired while an import still ran. The lock
+    is PostgreSQL's: while another session holds it, an import answers busy and changes nothing."""
+    host.publish(render("airbnb.ics"))
+    key = ical._lock_key(house.pk, "airbnb", CONNECTION_ID)
+    db = connection.settings_dict
+    with psycopg.connect(
+        dbname=db["NAME"], user=db["USER"] or None, host=db["HOST"] or None, port=db["PORT"] or None, autocommit=True
+    ) as other:
+        assert other.execute("SELECT pg_try_advisory_lock(%s)", [key]).fetchone()[0]
+        result = run_import(house, host)
+        assert (result.ok, result.error_code) == (False, "busy") and blocks(house) == {}
+        other.execute("SELECT pg_advisory_unlock(%s)", [key])
+    assert run_import(house, host).ok
+    # released after the import: the next one gets it again
+    assert run_import(house, host).unchanged == 2
+
+
+def _feed(*events: str) -> bytes:
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\n" + "".join(events) + "END:VCALENDAR\r\n").encode()
+
+
+def _day(n: int) -> str:
+    return D(n).strftime("%Y%m%d")
+
+
+def test_recurring_events_are_expanded(house, host, settings):
+    """Finding 3: RRULE events blocked only their first occurrence."""
+    weekly = (
+        f"BEGIN:VEVENT\r\nUID:cleaning@x\r\nDTSTART;VALUE=DATE:{_day(7)}\r\nDTEND;VALUE=DATE:{_day(8)}\r\n"
+        f"RRULE:FREQ=WEEKLY;COUNT=4\r\nEXDATE;VALUE=DATE:{_day(14)}\r\nSUMMARY:Blocked\r\nEND:VEVENT\r\n"
+        f"BEGIN:VEVENT\r\nUID:cleaning@x\r\nRECURRENCE-ID;VALUE=DATE:{_day(21)}\r\n"
+        f"DTSTART;VALUE=DATE:{_day(22)}\r\nDTEND;VALUE=DATE:{_day(24)}\r\nEND:VEVENT\r\n"
+    )
+    host.publish(_feed(weekly))
+    result = run_import(house, host, source="ical")
+    assert result.ok, result.error
+    assert blocks(house) == {
+        f"cleaning@x#{_day(7)}": (D(7), D(8)),
+        f"cleaning@x#{_day(21)}": (D(22), D(24)),  # the moved occurrence keeps its key
+        f"cleaning@x#{_day(28)}": (D(28), D(29)),
+    }
+    assert result.recurring == [{"uid": "cleaning@x", "occurrences": 3}]
+    # an endless daily rule is bounded by the horizon (MAX_DAYS_AHEAD), not by the feed
+    settings.MAX_DAYS_AHEAD = 60
+    host.publish(
+        _feed(f"BEGIN:VEVENT\r\nUID:daily\r\nDTSTART;VALUE=DATE:{_day(1)}\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\n")
+    )
+    result = run_import(house, host, source="ical")
+    assert result.ok and result.events == 59 and len(blocks(house)) == 59  # day 1 up to day 60
+
+
+def test_duplicate_uids_are_kept_apart_not_merged(house, host):
+    """Finding 3: two events with one UID were merged into their widest span (closing nights in
+    between that nobody took). Each keeps its own dates; identical copies count once."""
+    event = "BEGIN:VEVENT\r\nUID:dup@x\r\nDTSTART;VALUE=DATE:{}\r\nDTEND;VALUE=DATE:{}\r\nEND:VEVENT\r\n"
+    host.publish(
+        _feed(event.format(_day(10), _day(12)), event.format(_day(20), _day(22)), event.format(_day(10), _day(12)))
+    )
+    result = run_import(house, host, source="ical")
+    assert result.ok
+    assert blocks(house) == {f"dup@x#{_day(10)}": (D(10), D(12)), f"dup@x#{_day(20)}": (D(20), D(22))}
+    assert result.duplicates == [{"uid": "dup@x", "instances": 2, "keys": [f"dup@x#{_day(10)}", f"dup@x#{_day(20)}"]}]
+
+
+def test_endless_event_is_capped_by_the_limits(house, host):
+    """Finding 2: one event to 9999-12-31 ran 635 s and wrote 2.9 million night rows."""
+    from apps.availability.models import OccupiedNight
+    from apps.core import limits
+
+    host.publish(
+        _feed(
+            f"BEGIN:VEVENT\r\nUID:forever\r\nDTSTART;VALUE=DATE:{_day(5)}\r\nDTEND;VALUE=DATE:99991231\r\nEND:VEVENT\r\n"
+        )
+    )
+    started = time.monotonic()
+    result = run_import(house, host, source="ical")
+    assert result.ok and time.monotonic() - started < 60
+    made = AvailabilityBlock.objects.filter(property=house).order_by("start_date")
+    assert made.first().start_date == D(5) and made.last().end_date == D(limits.max_days_ahead())
+    assert all(b.nights <= limits.max_stay_nights() for b in made)
+    assert OccupiedNight.objects.filter(property=house).count() == limits.max_days_ahead() - 5
+    assert result.clipped and result.clipped[0]["uid"] == "forever"
+    # the export never carries the year 9999
+    assert b"9999" not in ical.export_feed(prop=house)
+
+
+def test_too_many_events_is_a_failed_fetch(house, host, settings):
+    settings.ICAL_MAX_EVENTS = 3
+    host.publish(render("airbnb.ics"))
+    assert run_import(house, host).ok
+    event = "BEGIN:VEVENT\r\nUID:e{0}\r\nDTSTART;VALUE=DATE:{1}\r\nEND:VEVENT\r\n"
+    host.publish(_feed(*(event.format(n, _day(30 + n)) for n in range(5))))
+    result = run_import(house, host)
+    assert (result.ok, result.error_code) == (False, "too_many_events") and len(blocks(house)) == 2
 
 
 @pytest.mark.parametrize(
@@ -356,3 +540,26 @@ def test_feed_on_a_private_address_is_refused_outside_the_sandbox(house, host, s
     result = ical.import_feed(property_id=house.pk, source="airbnb", connection_id=CONNECTION_ID, url=url)
     assert (result.ok, result.error_code) == (False, "forbidden_host")
     assert len(blocks(house)) == 2  # nothing released
+
+
+def test_admin_action_accepts_an_empty_feed_for_its_owner_only(house, host, client):
+    from apps.channels.models import ChannelConnection
+    from tests.factories import make_owner
+
+    owner = make_owner(f"own-{uuid.uuid4().hex[:6]}")
+    house.owner = owner
+    house.save(update_fields=["owner"])
+    conn = ChannelConnection.objects.create(property=house, platform="ical", ical_import_url=host.url)
+    host.publish(render("airbnb.ics"))
+    assert ical.import_connection(connection_id=conn.pk).ok
+    host.publish(EMPTY_FEED)
+    assert ical.import_connection(connection_id=conn.pk).error_code == "empty_feed"
+    url = "/admin/channels/channelconnection/"
+    outsider = make_owner(f"out-{uuid.uuid4().hex[:6]}")
+    client.force_login(outsider)
+    client.post(url, {"action": "accept_empty_feed", "_selected_action": [conn.pk]})
+    assert AvailabilityBlock.objects.filter(property=house).count() == 2  # not theirs: nothing happens
+    client.force_login(owner)
+    answer = client.post(url, {"action": "accept_empty_feed", "_selected_action": [conn.pk]}, follow=True)
+    assert answer.status_code == 200 and b"2 block(s) released" in answer.content
+    assert AvailabilityBlock.objects.filter(property=house).count() == 0

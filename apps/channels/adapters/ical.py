@@ -31,7 +31,7 @@ import hashlib
 import re
 import zoneinfo
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 
 from icalendar import Calendar, Event
@@ -79,6 +79,9 @@ class ParsedFeed:
     prodid: str = ""
     platform: str = "unknown"  # "airbnb" | "booking_com" | "vrbo" | "unknown"
     skipped: list[dict] = field(default_factory=list)  # {"uid": ..., "reason": ...}
+    duplicates: list[dict] = field(default_factory=list)  # {"uid", "instances", "keys"}: one UID, several events
+    recurring: list[dict] = field(default_factory=list)  # {"uid", "occurrences"}: expanded RRULE/RDATE series
+    clipped: list[dict] = field(default_factory=list)  # {"uid", "start", "end", "action"}: capped by the limits
 
     @property
     def active(self) -> list[IcalEvent]:
@@ -183,49 +186,198 @@ def _prop_value(component: Event, name: str):
     return prop.dt  # raises on a broken property (icalendar keeps it, flagged in ``errors``)
 
 
-def parse_feed(body: bytes | str, *, tz: zoneinfo.ZoneInfo | str, end_inclusive: bool = False) -> ParsedFeed:
+def parse_feed(
+    body: bytes | str,
+    *,
+    tz: zoneinfo.ZoneInfo | str,
+    end_inclusive: bool = False,
+    today: date | None = None,
+    max_events: int | None = None,
+) -> ParsedFeed:
     """Parse a whole feed into events with property-local [start, end) dates.
 
-    Raises ``FeedInvalid`` if the body is not a whole, parsable calendar.
+    Raises ``FeedInvalid`` if the body is not a whole, parsable calendar, or holds more than
+    ``max_events`` (default ``ICAL_MAX_EVENTS``) events after recurrences are expanded.
     ``end_inclusive``: the feed's DTEND is the last night (some exporters' option), not checkout.
+
+    * Recurring events (``RRULE`` / ``RDATE``, with ``EXDATE`` and ``RECURRENCE-ID`` overrides) are
+      expanded by ``recurring-ical-events`` over the window the calendar can sell (``MAX_STAY_NIGHTS``
+      back, ``MAX_DAYS_AHEAD`` ahead); each occurrence is its own event keyed ``<UID>#<YYYYMMDD>`` of
+      its recurrence id, so a moved or cancelled occurrence keeps its key.
+    * The same UID on several plain events (no recurrence) is kept as several events keyed
+      ``<UID>#<YYYYMMDD>`` of their start and listed in ``duplicates``: every night any of them
+      takes stays closed, and no night between them is closed (never merged into a widest span).
+      Identical copies count once.
+    * Spans are capped by the limits (``apps.core.limits``): an event reaching past the horizon ends
+      there, one starting before the past window starts there, and what is left is cut into pieces of
+      at most ``MAX_STAY_NIGHTS`` nights (``<UID>#part<n>`` from the second piece); each is listed
+      in ``clipped``. An event wholly outside the window is dropped (``clipped`` says so).
     """
+    from django.conf import settings
+
+    from apps.core.limits import max_days_ahead, max_stay_nights
+
     if isinstance(tz, str):
         tz = zoneinfo.ZoneInfo(tz)
+    today = today or datetime.now(tz).date()
+    max_events = int(max_events or getattr(settings, "ICAL_MAX_EVENTS", 5000))
     data = check_integrity(body)
     try:
         calendars = Calendar.from_ical(data, multiple=True)
-    except (ValueError, IndexError, KeyError) as exc:
-        raise FeedInvalid("unparsable", f"The feed could not be parsed: {exc}") from exc
+    except (ValueError, IndexError, KeyError, TypeError, RecursionError) as exc:
+        raise FeedInvalid("unparsable", f"The feed could not be parsed: {str(exc)[:300]}") from exc
     if len(calendars) != 1 or calendars[0].name != "VCALENDAR":
         raise FeedInvalid("unparsable", "The feed must hold exactly one VCALENDAR.")
     cal = calendars[0]
-    prodid = str(cal.get("PRODID", ""))
+    prodid = str(cal.get("PRODID", ""))[:500]
     parsed = ParsedFeed(events=[], prodid=prodid, platform=detect_platform(prodid))
-    seen: dict[str, int] = {}
+    window = (today - timedelta(days=max_stay_nights()), today + timedelta(days=max_days_ahead()))
+
+    groups: dict[str, list[Event]] = {}
     for component in cal.walk("VEVENT"):
-        uid = str(component.get("UID", "")).strip() or _synthetic_uid(component)
-        if len(uid) > 255:  # our key column is 255 wide: keep long UIDs stable by hashing them
-            uid = "sha256-" + hashlib.sha256(uid.encode("utf-8")).hexdigest()
-        try:
-            event = _event_from(component, uid=uid, tz=tz, end_inclusive=end_inclusive)
-        except (ValueError, TypeError, AttributeError) as exc:
-            parsed.skipped.append({"uid": uid, "reason": str(exc)[:300]})
-            continue
-        if event is None:
-            continue
-        if uid in seen:  # a UID twice (e.g. RECURRENCE-ID overrides): keep the widest span
-            prev = parsed.events[seen[uid]]
-            if prev.cancelled or event.cancelled:
-                keep = prev if not prev.cancelled else event
-            else:
-                keep = IcalEvent(
-                    uid=uid, start=min(prev.start, event.start), end=max(prev.end, event.end), kind=prev.kind
-                )
-            parsed.events[seen[uid]] = keep
-            continue
-        seen[uid] = len(parsed.events)
-        parsed.events.append(event)
+        groups.setdefault(_uid_of(component), []).append(component)
+        if len(groups) > max_events:
+            raise FeedInvalid("too_many_events", f"The feed holds more than {max_events} events.")
+
+    for uid, components in groups.items():
+        if any(c.get("RRULE") is not None or c.get("RDATE") is not None for c in components):
+            _expand_series(
+                parsed,
+                uid=uid,
+                components=components,
+                tz=tz,
+                end_inclusive=end_inclusive,
+                window=window,
+                max_events=max_events,
+            )
+        else:
+            _plain_events(parsed, uid=uid, components=components, tz=tz, end_inclusive=end_inclusive)
+        if len(parsed.events) > max_events:
+            raise FeedInvalid(
+                "too_many_events", f"The feed holds more than {max_events} events (recurrences expanded)."
+            )
+    parsed.events = _capped(parsed, window=window, max_nights=max_stay_nights())
     return parsed
+
+
+def _uid_of(component: Event) -> str:
+    uid = str(component.get("UID", "")).strip().replace("\x00", "") or _synthetic_uid(component)
+    if len(uid) > 255:  # our key column is 255 wide: keep long UIDs stable by hashing them
+        uid = _hashed(uid)
+    return uid
+
+
+def _hashed(uid: str) -> str:
+    return "sha256-" + hashlib.sha256(uid.encode("utf-8", "replace")).hexdigest()
+
+
+def _key(uid: str, suffix: str) -> str:
+    """``<uid>#<suffix>``, fitting the 255-character key column."""
+    key = f"{uid}#{suffix}"
+    return key if len(key) <= 255 else f"{_hashed(uid)}#{suffix}"
+
+
+def _read(component: Event, *, uid: str, tz: zoneinfo.ZoneInfo, end_inclusive: bool, parsed: ParsedFeed):
+    try:
+        return _event_from(component, uid=uid, tz=tz, end_inclusive=end_inclusive)
+    except (ValueError, TypeError, AttributeError, KeyError, OverflowError) as exc:
+        parsed.skipped.append({"uid": uid, "reason": str(exc)[:300]})
+        return None
+
+
+def _plain_events(
+    parsed: ParsedFeed, *, uid: str, components: list[Event], tz: zoneinfo.ZoneInfo, end_inclusive: bool
+) -> None:
+    events = []
+    for component in components:
+        event = _read(component, uid=uid, tz=tz, end_inclusive=end_inclusive, parsed=parsed)
+        if event is not None and event not in events:  # identical copies count once
+            events.append(event)
+    if len(events) == 1:
+        parsed.events.append(events[0])
+        return
+    if not events:
+        return
+    keys: dict[str, IcalEvent] = {}
+    for event in sorted(events, key=lambda e: (e.start, e.end, e.cancelled)):
+        key = _key(uid, f"{event.start:%Y%m%d}")
+        if key in keys and not keys[key].cancelled:  # same start twice: the longer one closes more
+            if event.cancelled or event.end <= keys[key].end:
+                continue
+        keys[key] = replace(event, uid=key)
+    parsed.duplicates.append({"uid": uid, "instances": len(events), "keys": sorted(keys)})
+    parsed.events.extend(keys.values())
+
+
+def _expand_series(
+    parsed: ParsedFeed,
+    *,
+    uid: str,
+    components: list[Event],
+    tz: zoneinfo.ZoneInfo,
+    end_inclusive: bool,
+    window: tuple[date, date],
+    max_events: int,
+) -> None:
+    import recurring_ical_events
+
+    series = Calendar()
+    for component in components:
+        series.add_component(component)
+    try:
+        occurrences = recurring_ical_events.of(series, skip_bad_series=False).between(*window)
+    except Exception as exc:  # a broken RRULE is this event's problem only: keep what we had for it
+        parsed.skipped.append({"uid": uid, "reason": f"recurrence: {type(exc).__name__}: {str(exc)[:200]}"})
+        return
+    seen: set[str] = set()
+    for occurrence in occurrences:
+        recurrence_id = occurrence.get("RECURRENCE-ID")
+        marker = getattr(recurrence_id, "dt", None) or getattr(occurrence.get("DTSTART"), "dt", None)
+        if not isinstance(marker, date):
+            parsed.skipped.append({"uid": uid, "reason": "An occurrence has no start."})
+            continue
+        key = _key(uid, f"{_local_date(marker, tz)[0]:%Y%m%d}")
+        event = _read(occurrence, uid=key, tz=tz, end_inclusive=end_inclusive, parsed=parsed)
+        if event is not None and key not in seen:
+            seen.add(key)
+            parsed.events.append(event)
+            if len(parsed.events) > max_events:
+                raise FeedInvalid(
+                    "too_many_events", f"The feed holds more than {max_events} events (recurrences expanded)."
+                )
+    parsed.recurring.append({"uid": uid, "occurrences": len(seen)})
+
+
+def _capped(parsed: ParsedFeed, *, window: tuple[date, date], max_nights: int) -> list[IcalEvent]:
+    """Keep every event inside the window and at most ``max_nights`` long (see ``parse_feed``)."""
+    low, high = window
+    kept: list[IcalEvent] = []
+    for event in parsed.events:
+        if event.start >= low and event.end <= high and event.nights <= max_nights:
+            kept.append(event)
+            continue
+        start, end = max(event.start, low), min(event.end, high)
+        note = {"uid": event.uid, "start": event.start.isoformat(), "end": event.end.isoformat()}
+        if end <= start:
+            parsed.clipped.append({**note, "action": "dropped: outside the dates this calendar sells"})
+            continue
+        pieces = 0
+        while start < end:
+            piece_end = min(end, start + timedelta(days=max_nights))
+            pieces += 1
+            kept.append(
+                replace(
+                    event,
+                    uid=event.uid if pieces == 1 else _key(event.uid, f"part{pieces}"),
+                    start=start,
+                    end=piece_end,
+                )
+            )
+            start = piece_end
+        parsed.clipped.append(
+            {**note, "action": f"kept {max(event.start, low)} to {min(event.end, high)} in {pieces} piece(s)"}
+        )
+    return kept
 
 
 def _event_from(component: Event, *, uid: str, tz: zoneinfo.ZoneInfo, end_inclusive: bool) -> IcalEvent | None:
