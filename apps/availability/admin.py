@@ -1,7 +1,7 @@
 """Admin for calendar blocks and pricing rules (owner-scoped), with a "test a stay" preview.
 
-Block saves and deletes go through ``apps.availability.services`` (row lock, conflict check,
-occupied nights, outbox event); rule saves emit a pricing event for the channel rate pushes.
+Block and rule saves and deletes go through ``apps.availability.services`` (row lock, conflict check,
+occupied nights, outbox event: channels re-push the calendar and the prices).
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from typing import Any
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -156,19 +155,28 @@ class PricingRuleAdmin(OwnerScopedAdmin):
     autocomplete_fields = ("property",)
     ordering = ("property", "priority", "id")
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        return (*fields, "property") if obj is not None else fields
+
     def save_model(self, request, obj, form, change):
-        with transaction.atomic():
-            super().save_model(request, obj, form, change)
-            services.pricing_rule_changed(rule=obj)
+        """The form (and the list_editable rows) only validate; the service writes and tells the channels."""
+        values = {f: form.cleaned_data[f] for f in services.RULE_FIELDS if f in form.cleaned_data}
+        if change:
+            changed = {f: v for f, v in values.items() if f in form.changed_data}
+            rule = services.pricing_rule_update(rule_id=obj.pk, **changed)
+        else:
+            rule = services.pricing_rule_create(property_id=obj.property_id, **values)
+        for field in PricingRule._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(rule, field.attname))
+        obj._state.adding = False
 
     def delete_model(self, request, obj):
-        with transaction.atomic():
-            services.pricing_rule_changed(rule=obj)
-            super().delete_model(request, obj)
+        services.pricing_rule_delete(rule_id=obj.pk)
 
     def delete_queryset(self, request, queryset):
-        for rule in queryset:
-            self.delete_model(request, rule)
+        for pk in queryset.values_list("pk", flat=True):
+            services.pricing_rule_delete(rule_id=pk)
 
     def get_urls(self):
         return [

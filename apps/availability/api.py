@@ -5,7 +5,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
@@ -337,22 +336,20 @@ class PricingRuleViewSet(
         return qs
 
     def perform_create(self, serializer):
-        self.ensure_can_manage(serializer.validated_data["property"])
-        with transaction.atomic():
-            rule = serializer.save()
-            services.pricing_rule_changed(rule=rule, source="api")
+        data = dict(serializer.validated_data)
+        prop = data.pop("property")
+        self.ensure_can_manage(prop)
+        serializer.instance = services.pricing_rule_create(property_id=prop.pk, source="api", **data)
 
     def perform_update(self, serializer):
         self.ensure_can_manage(serializer.instance.property)
-        with transaction.atomic():
-            rule = serializer.save()
-            services.pricing_rule_changed(rule=rule, source="api")
+        changes = dict(serializer.validated_data)
+        changes.pop("property", None)
+        serializer.instance = services.pricing_rule_update(rule_id=serializer.instance.pk, source="api", **changes)
 
     def perform_destroy(self, instance):
         self.ensure_can_manage(instance.property)
-        with transaction.atomic():
-            services.pricing_rule_changed(rule=instance, source="api")
-            instance.delete()
+        services.pricing_rule_delete(rule_id=instance.pk, source="api")
 
 
 # --- quotes -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from apps.core.db import lock_properties, retry_transaction
-from apps.core.errors import NotFound
+from apps.core.errors import NotFound, ValidationFailed
 from apps.core.models import SyncEvent
 from apps.core.outbox import event_emit
 
@@ -162,14 +162,87 @@ def block_delete(*, block_id: int, source: str | None = None) -> None:
         )
 
 
-def pricing_rule_changed(*, rule: PricingRule, source: str = BlockSource.OWNER) -> None:
-    """Tell the channels that prices changed (rate pushes re-read the calendar)."""
-    with transaction.atomic():
-        event_emit(
-            event_type=SyncEvent.Type.PRICING_UPDATED,
-            entity_type="pricing_rule",
-            entity_id=rule.pk,
-            property_id=rule.property_id,
-            source=source,
-            payload={"property_id": rule.property_id, "rule_id": rule.pk},
+RULE_FIELDS = ("name", "rule_type", "adjustment_type", "adjustment_value", "conditions", "priority", "active")
+
+
+def _rule_clean(rule: PricingRule) -> None:
+    try:
+        rule.full_clean(exclude=["property"])
+    except ValidationError as exc:
+        raise ValidationFailed(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()), details=exc.message_dict
+        ) from exc
+
+
+def _rule_values(values: dict[str, Any]) -> dict[str, Any]:
+    unknown = sorted(set(values) - set(RULE_FIELDS))
+    if unknown:
+        raise ValidationFailed(
+            f"These pricing-rule fields cannot be written: {', '.join(unknown)}.",
+            details={f: ["Not writable."] for f in unknown},
         )
+    if "name" in values and values["name"] is None:
+        values["name"] = ""
+    if "conditions" in values and values["conditions"] is None:
+        values["conditions"] = {}
+    return values
+
+
+def _rule_emit(*, rule_id: int, property_id: int, source: str, reason: str) -> None:
+    """Prices changed: the channels' rate pushes re-read the calendar (same transaction)."""
+    event_emit(
+        event_type=SyncEvent.Type.PRICING_UPDATED,
+        entity_type="pricing_rule",
+        entity_id=rule_id,
+        property_id=property_id,
+        source=source,
+        payload={"property_id": property_id, "rule_id": rule_id, "reason": reason},
+    )
+
+
+@retry_transaction
+def pricing_rule_create(*, property_id: int, source: str = BlockSource.OWNER, **fields: Any) -> PricingRule:
+    """A new pricing rule (validated per rule type, see ``rules.py``), announced to the channels."""
+    rule = PricingRule(property_id=property_id, **_rule_values(dict(fields)))
+    _rule_clean(rule)
+    with transaction.atomic():
+        lock_properties([property_id])
+        rule.save()
+        _rule_emit(rule_id=rule.pk, property_id=property_id, source=source, reason="rule.created")
+    return rule
+
+
+@retry_transaction
+def pricing_rule_update(*, rule_id: int, source: str = BlockSource.OWNER, **changes: Any) -> PricingRule:
+    """Change a rule; nothing is written (and nothing emitted) when no value changes."""
+    values = _rule_values(dict(changes))
+    with transaction.atomic():
+        property_id = PricingRule.objects.filter(pk=rule_id).values_list("property_id", flat=True).first()
+        if property_id is None:
+            raise NotFound("Pricing rule not found.", details={"rule_id": rule_id})
+        lock_properties([property_id])
+        rule = PricingRule.objects.select_for_update().filter(pk=rule_id).first()
+        if rule is None:
+            raise NotFound("Pricing rule not found.", details={"rule_id": rule_id})
+        changed = [f for f, v in values.items() if getattr(rule, f) != v]
+        if not changed:
+            return rule
+        for field in changed:
+            setattr(rule, field, values[field])
+        _rule_clean(rule)
+        rule.save(update_fields=[*changed, "updated_at"])
+        _rule_emit(rule_id=rule.pk, property_id=property_id, source=source, reason="rule.updated")
+    return rule
+
+
+@retry_transaction
+def pricing_rule_delete(*, rule_id: int, source: str = BlockSource.OWNER) -> None:
+    with transaction.atomic():
+        property_id = PricingRule.objects.filter(pk=rule_id).values_list("property_id", flat=True).first()
+        if property_id is None:
+            raise NotFound("Pricing rule not found.", details={"rule_id": rule_id})
+        lock_properties([property_id])
+        deleted, _ = PricingRule.objects.filter(pk=rule_id).delete()
+        if not deleted:
+            raise NotFound("Pricing rule not found.", details={"rule_id": rule_id})
+        _rule_emit(rule_id=rule_id, property_id=property_id, source=source, reason="rule.deleted")

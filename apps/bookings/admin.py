@@ -2,13 +2,16 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.template.response import TemplateResponse
 
 from apps.availability import calendar
 from apps.core.admin_mixins import OwnerScopedAdmin
 from apps.core.errors import DomainError
+from apps.core.tenancy import is_pms_staff
 
 from . import services
-from .models import BLOCKING_STATUSES, Booking, BookingStatus, Guest
+from .models import BLOCKING_STATUSES, Booking, BookingSource, BookingStatus, Guest
 
 
 class BookingAdminForm(forms.ModelForm):
@@ -26,8 +29,6 @@ class BookingAdminForm(forms.ModelForm):
         fields = (
             "property",
             "guest",
-            "source",
-            "external_id",
             "check_in",
             "check_out",
             "guests",
@@ -39,6 +40,11 @@ class BookingAdminForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         prop, check_in, check_out = data.get("property"), data.get("check_in"), data.get("check_out")
+        guest = data.get("guest")
+        if prop and guest and guest.owner_id != prop.owner_id:
+            raise forms.ValidationError({"guest": "Choose a guest from the property owner's guest book."})
+        if prop and data.get("guests") and data["guests"] > prop.max_guests:
+            raise forms.ValidationError({"guests": f"This property sleeps at most {prop.max_guests} guests."})
         if prop and check_in and check_out:
             if check_out <= check_in:
                 raise forms.ValidationError({"check_out": "Check-out must be after check-in."})
@@ -105,6 +111,7 @@ class BookingAdmin(OwnerScopedAdmin):
         "cancelled_at",
         "cancellation_reason",
         "price_snapshot",
+        "guest_contact",
         "created_at",
         "updated_at",
     )
@@ -133,6 +140,8 @@ class BookingAdmin(OwnerScopedAdmin):
         ]
 
     def save_model(self, request, obj, form, change):
+        """The forms only validate: ``booking_create`` / ``booking_update`` write, all or nothing.
+        Bookings made here are direct bookings; channel sources and platform ids are the channel code's."""
         data = form.cleaned_data
         if not change:
             booking = services.booking_create(
@@ -140,25 +149,32 @@ class BookingAdmin(OwnerScopedAdmin):
                 check_in=data["check_in"],
                 check_out=data["check_out"],
                 guests=data["guests"],
-                source=data.get("source") or "direct",
+                source=BookingSource.DIRECT,
                 guest=data.get("guest"),
                 status=data["status"],
-                external_id=data.get("external_id") or None,
                 total_price=data.get("total_price"),
                 special_requests=data.get("special_requests") or "",
                 enforce_rules=False,
+                actor=request.user,
             )
         else:
-            booking = Booking.objects.get(pk=obj.pk)
-            if (booking.check_in, booking.check_out, booking.guests) != (obj.check_in, obj.check_out, obj.guests):
-                booking = services.booking_change_stay(
-                    booking_id=obj.pk, check_in=obj.check_in, check_out=obj.check_out, guests=obj.guests
-                )
-            if booking.special_requests != obj.special_requests:
-                services.booking_special_requests_set(booking_id=obj.pk, special_requests=obj.special_requests)
-                booking.refresh_from_db()
+            changes = {f: data[f] for f in services.BOOKING_EDIT_FIELDS if f in form.changed_data}
+            if "special_requests" in changes:
+                changes["special_requests"] = changes["special_requests"] or ""
+            booking = services.booking_update(booking_id=obj.pk, source="admin", **changes)
         for field in Booking._meta.concrete_fields:
             setattr(obj, field.attname, getattr(booking, field.attname))
+        obj._state.adding = False
+
+    # Bookings are never deleted: cancel them (the dates are freed, the channels and the guest told,
+    # the paid amount refunded as chosen) and they stay on record.
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
 
     def _run(self, request, queryset, service, verb: str, **kwargs):
         done, failed = 0, []
@@ -175,23 +191,122 @@ class BookingAdmin(OwnerScopedAdmin):
 
     @admin.action(description="Confirm selected bookings", permissions=["change"])
     def action_confirm(self, request, queryset):
-        self._run(request, queryset, services.booking_confirm, "confirmed")
+        self._run(request, queryset, services.booking_confirm, "confirmed", source="admin")
 
     @admin.action(description="Check in selected bookings", permissions=["change"])
     def action_check_in(self, request, queryset):
-        self._run(request, queryset, services.booking_check_in, "checked in")
+        self._run(request, queryset, services.booking_check_in, "checked in", source="admin")
 
     @admin.action(description="Check out selected bookings", permissions=["change"])
     def action_check_out(self, request, queryset):
-        self._run(request, queryset, services.booking_check_out, "checked out")
+        self._run(request, queryset, services.booking_check_out, "checked out", source="admin")
 
-    @admin.action(description="Cancel selected bookings", permissions=["change"])
+    @admin.action(description="Cancel selected bookings (and refund)…", permissions=["change"])
     def action_cancel(self, request, queryset):
-        self._run(request, queryset, services.booking_cancel, "cancelled", reason="Cancelled by the owner.")
+        """First a page with what each refund choice gives back per booking; then cancel and refund."""
+        from apps.payments import services as payment_services
+
+        bookings = list(queryset.select_related("property", "guest"))
+        form = CancelRefundForm(request.POST if request.POST.get("confirm") == "yes" else None)
+        if form.is_bound and form.is_valid():
+            mode, reason = form.cleaned_data["refund"], form.cleaned_data["reason"]
+            done, refunded, failed = 0, [], []
+            for booking in bookings:
+                try:
+                    result = payment_services.booking_cancel_with_refund(
+                        booking_id=booking.pk,
+                        refund=mode,
+                        reason=reason or "Cancelled by the owner.",
+                        source="admin",
+                        user=request.user,
+                    )
+                except DomainError as exc:
+                    failed.append(f"{booking.reference}: {exc}")
+                    continue
+                done += 1
+                if result.amount:
+                    state = ", ".join(sorted({r.get_status_display().lower() for r in result.refunds}))
+                    refunded.append(f"{booking.reference}: {result.amount} {booking.currency} ({state})")
+            if done:
+                self.message_user(request, f"{done} booking(s) cancelled.", messages.SUCCESS)
+            if refunded:
+                self.message_user(request, "Refunded " + "; ".join(refunded) + ".", messages.SUCCESS)
+            for text in failed:
+                self.message_user(request, text, messages.ERROR)
+            return None
+        rows = []
+        for booking in bookings:
+            options = payment_services.cancellation_refund_options(booking=booking)
+            rows.append({"booking": booking, **options})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Cancel bookings",
+            "opts": self.model._meta,
+            "rows": rows,
+            "form": form if form.is_bound else CancelRefundForm(),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action": "action_cancel",
+        }
+        return TemplateResponse(request, "admin/bookings/booking/cancel_confirmation.html", context)
+
+
+class CancelRefundForm(forms.Form):
+    refund = forms.ChoiceField(
+        choices=[
+            ("policy", "By the cancellation policy"),
+            ("full", "In full"),
+            ("none", "Nothing"),
+        ],
+        initial="policy",
+        widget=forms.RadioSelect,
+        help_text="What to give back of what the guest paid.",
+    )
+    reason = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), help_text="Shown on the booking."
+    )
+
+    def clean_reason(self):
+        value = self.cleaned_data.get("reason") or ""
+        if "\x00" in value:
+            raise forms.ValidationError("Null characters are not allowed.")
+        return value.strip()
+
+
+class GuestAdminForm(forms.ModelForm):
+    """E-mails are normalised (trimmed, lower case) and unique per guest book, as in the services."""
+
+    class Meta:
+        model = Guest
+        fields = ("owner", "first_name", "last_name", "email", "phone", "country", "language", "notes")
+
+    def __init__(self, *args, request=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_email(self):
+        return (self.cleaned_data.get("email") or "").strip().lower()
+
+    def clean_country(self):
+        return (self.cleaned_data.get("country") or "").strip().upper()
+
+    def clean(self):
+        data = super().clean()
+        email = data.get("email")
+        if email:
+            owner_id = (
+                self.instance.owner_id
+                if self.instance.pk
+                else (data["owner"].pk if data.get("owner") else getattr(self.request.user, "pk", None))
+            )
+            twin = Guest.objects.filter(owner_id=owner_id, email=email).exclude(pk=self.instance.pk).first()
+            if twin is not None:
+                self.add_error("email", "Another guest in this guest book already has this e-mail address.")
+        return data
 
 
 @admin.register(Guest)
 class GuestAdmin(OwnerScopedAdmin):
+    form = GuestAdminForm
     list_display = ("full_name", "email", "phone", "country", "language", "owner")
     search_fields = ("first_name", "last_name", "email", "phone")
     list_filter = ("country", "language")
@@ -200,17 +315,31 @@ class GuestAdmin(OwnerScopedAdmin):
     def get_queryset(self, request):
         return Guest.objects.visible_to(request.user).select_related("owner")
 
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+
+        class RequestForm(form_class):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, request=request, **kw)
+
+        return RequestForm
 
     def save_model(self, request, obj, form, change):
-        from apps.core.tenancy import is_pms_staff
-
-        if not change and (not is_pms_staff(request.user) or not obj.owner_id):
-            obj.owner = request.user
-        super().save_model(request, obj, form, change)
+        """Through ``guest_create`` / ``guest_update`` (normalised e-mail, one guest per address)."""
+        data = form.cleaned_data
+        values = {f: data[f] for f in services.GUEST_FIELDS if f in data}
+        if change:
+            guest = services.guest_update(
+                guest_id=obj.pk, **{f: v for f, v in values.items() if f in form.changed_data}
+            )
+        else:
+            owner = data.get("owner") if is_pms_staff(request.user) else None
+            guest, _ = services.guest_create(
+                owner_id=(owner or request.user).pk, data=services.GuestData(**values), update_existing=False
+            )
+        for field in Guest._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(guest, field.attname))
+        obj._state.adding = False
 
     def get_readonly_fields(self, request, obj=None):
-        from apps.core.tenancy import is_pms_staff
-
         return () if is_pms_staff(request.user) else ("owner",)

@@ -53,6 +53,14 @@ BOOKING_EXAMPLE = {
     "cancelled_at": None,
     "cancellation_reason": "",
     "price_snapshot": {"currency": "EUR", "total": "400.00"},
+    "guest_contact": {
+        "first_name": "Erika",
+        "last_name": "Mustermann",
+        "email": "erika@example.com",
+        "phone": "",
+        "country": "DE",
+        "language": "de",
+    },
     "created_at": "2026-01-05T10:00:00Z",
     "updated_at": "2026-01-05T10:00:00Z",
 }
@@ -156,7 +164,7 @@ class BookingSerializer(serializers.ModelSerializer):
             "id", "reference", "property", "property_name", "guest", "source", "status", "check_in", "check_out",
             "nights", "guests", "total_price", "currency", "payment_status", "special_requests", "hold_expires_at",
             "confirmed_at", "checked_in_at", "checked_out_at", "cancelled_at", "cancellation_reason",
-            "price_snapshot", "created_at", "updated_at",
+            "price_snapshot", "guest_contact", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 
@@ -211,6 +219,23 @@ class BookingChangeSerializer(serializers.Serializer):
 
 class CancelSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    refund = serializers.ChoiceField(
+        choices=[("policy", "policy"), ("full", "full"), ("none", "none")],
+        required=False,
+        default="policy",
+        help_text="What to refund of a paid booking: `policy` (default) = what the property's cancellation policy "
+        "gives back now, `full` = everything still refundable, `none` = nothing. See `refund-options` for the "
+        "amounts. Channel bookings and unpaid holds have nothing to refund here.",
+    )
+
+
+class RefundOptionsSerializer(serializers.Serializer):
+    currency = serializers.CharField()
+    cancellation_policy = serializers.CharField()
+    paid = serializers.DecimalField(max_digits=12, decimal_places=2, help_text="Still refundable.")
+    policy = serializers.DecimalField(max_digits=12, decimal_places=2)
+    full = serializers.DecimalField(max_digits=12, decimal_places=2)
+    none = serializers.DecimalField(max_digits=12, decimal_places=2)
 
 
 LIST_PARAMS = [
@@ -295,6 +320,9 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         summary="Create a booking",
         description="Goes through the same booking service as every other source (source `api`), with the "
         "property's stay rules. Overlapping dates -> 409 `booking_conflict` with the conflicting stays' dates. "
+        "The `guest` details are stored on the booking (`guest_contact`) and never change an existing guest: an "
+        "e-mail the owner's guest book already has attaches that guest as it is (when the token's user may see "
+        "it; otherwise the booking keeps only its contact and `guest` is null). "
         "Send an `Idempotency-Key` to retry safely.",
         request=BookingCreateSerializer,
         responses={201: BookingSerializer},
@@ -345,6 +373,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
             guest=guest,
             status=values["status"],
             special_requests=values["special_requests"],
+            actor=request.user,
         )
         return self._respond(booking, status.HTTP_201_CREATED)
 
@@ -353,8 +382,10 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         description="New dates go through the same booking service as the admin: the property is locked and the "
         "calendar checked again, so dates taken meanwhile -> 409 `booking_conflict` with the conflicting stays' "
         "dates, and nothing is changed. The total price is kept (re-quote with `/quotes/` and settle the "
-        "difference yourself). Cancelled and checked-out bookings cannot be changed (400). Omitted fields keep "
-        "their value; PUT is not offered.",
+        "difference yourself). Cancelled and checked-out bookings cannot be changed (400); a channel booking's "
+        "dates and party size change on its platform only (400). All given fields change together or none "
+        "does (one `booking.updated` event). Omitted fields keep their value; source and platform ids are "
+        "never writable; PUT is not offered.",
         request=BookingChangeSerializer,
         responses={200: BookingSerializer},
         examples=[
@@ -380,18 +411,7 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         self.ensure_can_manage(booking.property)
         body = BookingChangeSerializer(booking, data=request.data, partial=True)
         body.is_valid(raise_exception=True)
-        values = body.validated_data
-        stay = (
-            values.get("check_in", booking.check_in),
-            values.get("check_out", booking.check_out),
-            values.get("guests", booking.guests),
-        )
-        if stay != (booking.check_in, booking.check_out, booking.guests):
-            services.booking_change_stay(
-                booking_id=booking.pk, check_in=stay[0], check_out=stay[1], guests=stay[2], source=BookingSource.API
-            )
-        if "special_requests" in values:
-            services.booking_special_requests_set(booking_id=booking.pk, special_requests=values["special_requests"])
+        services.booking_update(booking_id=booking.pk, source=BookingSource.API, **body.validated_data)
         return self._respond(booking)
 
     def _transition(self, request, func, **kwargs) -> Response:
@@ -404,24 +424,80 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     def confirm(self, request, pk=None):
         return self._transition(request, services.booking_confirm)
 
-    @_transition_schema("Check a guest in", "confirmed -> checked_in.")
+    @_transition_schema(
+        "Check a guest in",
+        "confirmed -> checked_in, from the arrival day on (the property's local date); earlier -> 409 `too_early`.",
+    )
     @action(detail=True, methods=["post"], url_path="check-in", filter_backends=[])
     def check_in(self, request, pk=None):
         return self._transition(request, services.booking_check_in)
 
-    @_transition_schema("Check a guest out", "checked_in -> checked_out.")
+    @_transition_schema(
+        "Check a guest out",
+        "checked_in -> checked_out; never before the check-in (409 `too_early`); leaving before the departure day "
+        "is fine.",
+    )
     @action(detail=True, methods=["post"], url_path="check-out", filter_backends=[])
     def check_out(self, request, pk=None):
         return self._transition(request, services.booking_check_out)
 
     @_transition_schema(
-        "Cancel a booking", "Any state before check-in -> cancelled; frees the dates.", with_reason=True
+        "Cancel a booking",
+        "Any state before check-in -> cancelled; frees the dates. A paid direct booking is refunded by the "
+        "property's cancellation policy unless `refund` says `full` or `none` (the refund shows in "
+        "`payment_status` and under `/payments/`); the guest's cancellation e-mail states it.",
+        with_reason=True,
     )
     @action(detail=True, methods=["post"], filter_backends=[])
     def cancel(self, request, pk=None):
+        from apps.payments.services import booking_cancel_with_refund
+
         body = CancelSerializer(data=request.data if isinstance(request.data, dict) else {})
         body.is_valid(raise_exception=True)
-        return self._transition(request, services.booking_cancel, reason=body.validated_data["reason"])
+        booking = self.get_object()
+        self.ensure_can_manage(booking.property)
+        result = booking_cancel_with_refund(
+            booking_id=booking.pk,
+            refund=body.validated_data["refund"],
+            reason=body.validated_data["reason"],
+            source=BookingSource.API,
+            user=request.user,
+        )
+        return self._respond(result.booking)
+
+    @extend_schema(
+        summary="What cancelling would refund",
+        description="The amounts each `refund` choice of `cancel` would give back if the booking were cancelled "
+        "now (`policy` follows the property's cancellation policy and the time left before check-in).",
+        responses={200: RefundOptionsSerializer},
+        examples=[
+            OpenApiExample(
+                "Moderate, 3 days before",
+                response_only=True,
+                value={
+                    "currency": "EUR",
+                    "cancellation_policy": "moderate",
+                    "paid": "330.00",
+                    "policy": "165.00",
+                    "full": "330.00",
+                    "none": "0.00",
+                },
+            )  # fmt: skip
+        ],
+    )
+    @action(detail=True, methods=["get"], url_path="refund-options", filter_backends=[], pagination_class=None)
+    def refund_options(self, request, pk=None):
+        from apps.payments.services import cancellation_refund_options
+
+        booking = self.get_object()
+        options = cancellation_refund_options(booking=booking)
+        return Response(
+            {
+                "currency": booking.currency,
+                "cancellation_policy": booking.property.cancellation_policy,
+                **{key: str(value) for key, value in options.items()},
+            }
+        )
 
 
 GUEST_CREATE_EXAMPLE = {

@@ -8,6 +8,7 @@ change has committed (from the outbox handler or ``transaction.on_commit``), nev
 from __future__ import annotations
 
 import logging
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -103,24 +104,19 @@ def send_magic_link(*, booking_id: int) -> int:
 
 
 def _refunded_amount(booking: Booking) -> Any:
-    """What was refunded for this booking, if the payments app records refunds (else None)."""
-    try:
-        from apps.payments.models import Refund  # noqa: PLC0415 - optional dependency
-    except Exception:  # payments app not there: say nothing about money
-        return None
-    try:
-        from django.db.models import Sum
+    """What was (or is being) refunded for this booking: the sum of its refunds not failed, 0 when it
+    was paid and nothing is refunded, None when nothing was paid (the e-mail then says nothing about money)."""
+    from django.db.models import Sum
 
-        field_names = {f.name for f in Refund._meta.get_fields()}
-        if "payment" in field_names:
-            qs = Refund.objects.filter(payment__booking=booking)
-        elif "booking" in field_names:
-            qs = Refund.objects.filter(booking=booking)
-        else:
-            return None
-        if "status" in field_names:
-            qs = qs.exclude(status__in=["failed", "canceled", "cancelled"])
-        return qs.aggregate(total=Sum("amount"))["total"]
-    except Exception:
-        logger.exception("could not read refunds for %s", booking.reference)
-        return None
+    from apps.payments.models import Payment, Refund
+
+    refunded = (
+        Refund.objects.filter(booking=booking)
+        .exclude(status=Refund.Status.FAILED)
+        .aggregate(total=Sum("amount"))["total"]
+    )
+    if refunded is not None:
+        return refunded
+    if Payment.objects.filter(booking=booking, status=Payment.Status.SUCCEEDED).exists():
+        return Decimal("0")
+    return None

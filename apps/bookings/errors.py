@@ -5,7 +5,14 @@ from __future__ import annotations
 from apps.availability.errors import BookingConflict  # the calendar's refusal (re-exported)
 from apps.core.errors import Conflict, DomainError, ValidationFailed
 
-__all__ = ["BookingConflict", "InvalidTransition", "BookingValidationError", "GuestEmailTaken", "DomainError"]
+__all__ = [
+    "BookingConflict",
+    "InvalidTransition",
+    "TooEarly",
+    "BookingValidationError",
+    "GuestEmailTaken",
+    "DomainError",
+]
 
 
 class InvalidTransition(Conflict):
@@ -17,6 +24,16 @@ class InvalidTransition(Conflict):
             f"A booking cannot go from “{current}” to “{target}” (allowed next: {allowed_text}).",
             details={"current": current, "target": target, "allowed": allowed},
         )
+
+
+class TooEarly(Conflict):
+    """A lifecycle move before its day: check-in before the arrival day, check-out before the
+    check-in (judged in the property's time zone)."""
+
+    code = "too_early"
+
+    def __init__(self, message: str, *, earliest: date, time_zone: str) -> None:
+        super().__init__(message, details={"earliest": earliest.isoformat(), "time_zone": time_zone})
 
 
 class BookingValidationError(ValidationFailed):

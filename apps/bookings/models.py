@@ -8,6 +8,7 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower, Trim
 
 from apps.availability.models import DateRange
 from apps.core.money import validate_currency
@@ -113,6 +114,9 @@ class Guest(models.Model):
             models.UniqueConstraint(
                 fields=["owner", "email"], condition=~Q(email=""), name="guest_unique_email_per_owner"
             ),
+            # E-mails are stored normalised (trimmed, lower case), so the unique constraint above
+            # also catches "Ana@Example.com" vs "ana@example.com": the same guest is never stored twice.
+            models.CheckConstraint(condition=Q(email=Lower(Trim("email"))), name="guest_email_normalised"),
         ]
 
     def __str__(self) -> str:
@@ -146,6 +150,12 @@ class Booking(models.Model):
     payment_status = models.CharField(max_length=20, choices=PaymentStatus.choices, default=PaymentStatus.PENDING)
     price_snapshot = models.JSONField(default=dict, blank=True)
     special_requests = models.TextField(blank=True, default="")
+    guest_contact = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The contact details given with this booking (name, e-mail, phone, country, language). "
+        "A booking never changes an existing guest record; merging guests is the owner's decision.",
+    )
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)

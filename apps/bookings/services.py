@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -23,8 +24,8 @@ from apps.core.outbox import event_emit
 from apps.properties.models import Property
 
 from .errors import BookingConflict, BookingValidationError, GuestEmailTaken, InvalidTransition
-from .models import BLOCKING_STATUSES, Booking, BookingSource, BookingStatus, Guest, PaymentStatus
-from .transitions import check_transition
+from .models import BLOCKING_STATUSES, CHANNEL_SOURCES, Booking, BookingSource, BookingStatus, Guest, PaymentStatus
+from .transitions import check_timing, check_transition
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +41,13 @@ __all__ = [
     "booking_check_out",
     "booking_cancel",
     "booking_change_stay",
+    "booking_update",
     "holds_expire",
-    "booking_special_requests_set",
     "guest_upsert",
     "guest_create",
     "guest_update",
+    "guest_for_booking",
+    "guest_contact",
 ]
 
 
@@ -72,6 +75,8 @@ def _guest_clean(**values: Any) -> dict[str, Any]:
         if value is None:
             continue
         value = str(value)
+        if "\x00" in value:
+            raise BookingValidationError("Null characters are not allowed.", details={"field": name})
         if name == "first_name":
             if not value.strip():
                 raise BookingValidationError("The guest's first name is required.", details={"field": "first_name"})
@@ -80,6 +85,8 @@ def _guest_clean(**values: Any) -> dict[str, Any]:
             value = value.strip()[:100]
         elif name == "email":
             value = value.strip().lower()
+            if len(value) > 254 or (value and "@" not in value):
+                raise BookingValidationError("Enter a valid e-mail address.", details={"field": "email"})
         elif name == "phone":
             value = value.strip()[:40]
         elif name == "country":
@@ -90,18 +97,72 @@ def _guest_clean(**values: Any) -> dict[str, Any]:
     return cleaned
 
 
-def guest_create(*, owner_id: int, data: GuestData) -> tuple[Guest, bool]:
-    """The owner's guest with this e-mail (updated), or a new one; returns (guest, created)."""
+def guest_create(*, owner_id: int, data: GuestData, update_existing: bool = True) -> tuple[Guest, bool]:
+    """Add a guest to ``owner_id``'s guest book; returns (guest, created). E-mails are normalised, so
+    the same address is one guest: with ``update_existing`` the guest already there is updated (the
+    API's documented upsert), otherwise it is ``GuestEmailTaken`` (the admin's "add guest")."""
     fields = _guest_clean(**{name: getattr(data, name) for name in GUEST_FIELDS})
     email = fields.pop("email", "")
-    if email:
-        return Guest.objects.update_or_create(owner_id=owner_id, email=email, defaults=fields)
-    return Guest.objects.create(owner_id=owner_id, email="", **fields), True
+    if not email:
+        return Guest.objects.create(owner_id=owner_id, email="", **fields), True
+    with transaction.atomic():
+        existing = Guest.objects.select_for_update().filter(owner_id=owner_id, email=email).first()
+        if existing is not None and not update_existing:
+            raise GuestEmailTaken(email=email, guest_id=existing.pk)
+        if existing is not None:
+            for name, value in fields.items():
+                setattr(existing, name, value)
+            existing.save(update_fields=[*fields, "updated_at"])
+            return existing, False
+        try:
+            with transaction.atomic():
+                return Guest.objects.create(owner_id=owner_id, email=email, **fields), True
+        except IntegrityError:  # created concurrently
+            raise GuestEmailTaken(email=email, guest_id=None)
 
 
 def guest_upsert(*, owner_id: int, data: GuestData) -> Guest:
-    """The owner's guest with this e-mail (updated), or a new one."""
+    """The owner's guest with this e-mail (updated), or a new one. Owners' own writes only: a
+    booking never updates a guest (see ``guest_for_booking``)."""
     return guest_create(owner_id=owner_id, data=data)[0]
+
+
+def guest_contact(data: GuestData) -> dict[str, str]:
+    """The contact details given with a booking, normalised, as stored on ``Booking.guest_contact``."""
+    fields = _guest_clean(**{name: getattr(data, name) for name in GUEST_FIELDS if name != "notes"})
+    return {name: fields.get(name, "") for name in GUEST_FIELDS if name != "notes"}
+
+
+def guest_for_booking(*, owner_id: int, data: GuestData, actor: Any = None) -> Guest | None:
+    """The guest record a new booking with these contact details belongs to. Never changes a guest.
+
+    - An e-mail the owner's guest book does not have: a new guest from the details.
+    - An e-mail it has: that guest, untouched (the details given stay on the booking,
+      ``guest_contact``); renaming or merging guests is the owner's action.
+    - ``actor`` is the signed-in user making the booking (admin, API) or None for the guest
+      themselves or a platform (checkout, channels). A lookup by e-mail only finds what the actor
+      may see: a guest hidden from the actor is neither returned nor attached (the booking keeps
+      only its contact), so a co-host never reaches the owner's other guests by typing an address.
+    """
+    fields = _guest_clean(**{name: getattr(data, name) for name in GUEST_FIELDS})
+    fields.pop("notes", None)  # a booking never writes the owner's private notes
+    email = fields.pop("email", "")
+    if not email:
+        return Guest.objects.create(owner_id=owner_id, email="", **fields)
+    existing = Guest.objects.filter(owner_id=owner_id, email=email)
+    found = existing.first()
+    if found is not None:
+        if actor is None or Guest.objects.visible_to(actor).filter(pk=found.pk).exists():
+            return found
+        return None
+    try:
+        with transaction.atomic():
+            return Guest.objects.create(owner_id=owner_id, email=email, **fields)
+    except IntegrityError:  # created concurrently: the same rules for the twin
+        found = existing.first()
+        if found is not None and (actor is None or Guest.objects.visible_to(actor).filter(pk=found.pk).exists()):
+            return found
+        return None
 
 
 def guest_update(*, guest_id: int, **changes: Any) -> Guest:
@@ -179,8 +240,14 @@ def booking_create(
     hold_minutes: int | None = None,
     enforce_rules: bool = True,
     now: datetime | None = None,
+    actor: Any = None,
 ) -> Booking:
     """Create a booking from any source (direct, API, a channel, iCal).
+
+    ``guest`` is a guest of the property's owner, or the contact details given with the booking
+    (``GuestData``: stored on the booking and matched to a guest by ``guest_for_booking``, which
+    never changes an existing guest and only finds what ``actor``, the signed-in user making the
+    booking, may see).
 
     ``status`` is the initial state: ``reserved`` (a hold that lapses after ``hold_minutes``),
     ``confirmed`` (channel reservations, owner bookings) or ``inquiry`` (no dates held).
@@ -227,8 +294,14 @@ def booking_create(
         if total_price < 0:
             raise BookingValidationError("The total price cannot be negative.")
 
+        contact: dict[str, str] = {}
         if isinstance(guest, GuestData):
-            guest = guest_upsert(owner_id=prop.owner_id, data=guest)
+            contact = guest_contact(guest)
+            guest = guest_for_booking(owner_id=prop.owner_id, data=guest, actor=actor)
+        elif guest is not None and guest.owner_id != prop.owner_id:
+            raise BookingValidationError(
+                "This guest is not in the property owner's guest book.", details={"guest_id": guest.pk}
+            )
 
         blocking = status in BLOCKING_STATUSES
         if blocking:
@@ -252,6 +325,7 @@ def booking_create(
                 price_snapshot=price_snapshot or {},
                 payment_status=payment_status or PaymentStatus.PENDING,
                 special_requests=special_requests or "",
+                guest_contact=contact,
                 hold_expires_at=hold_expires_at,
                 confirmed_at=now if status == BookingStatus.CONFIRMED else None,
             )
@@ -301,6 +375,16 @@ def booking_transition(
         if expected_status is not None and booking.status != expected_status:
             raise InvalidTransition(current=booking.status, target=to_status, allowed=[])
         check_transition(booking.status, to_status)
+        if to_status in (BookingStatus.CHECKED_IN, BookingStatus.CHECKED_OUT):
+            tz_name = Property.objects.filter(pk=booking.property_id).values_list("timezone", flat=True).get()
+            check_timing(
+                target=to_status,
+                check_in=booking.check_in,
+                local_today=timezone.localtime(now, ZoneInfo(tz_name)).date(),
+                time_zone=tz_name,
+                now=now,
+                checked_in_at=booking.checked_in_at,
+            )
         was_blocking = booking.is_blocking
         previous = booking.status
         booking.status = to_status
@@ -368,6 +452,56 @@ def booking_cancel(*, booking_id: int, reason: str = "", **kwargs: Any) -> Booki
     return booking_transition(booking_id=booking_id, to_status=BookingStatus.CANCELLED, reason=reason, **kwargs)
 
 
+def _change_stay(
+    booking: Booking,
+    *,
+    prop: Property,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    total_price: Decimal | None = None,
+    price_snapshot: dict[str, Any] | None = None,
+) -> list[str]:
+    """Move a locked booking to new dates / party size on the calendar (no event). Returns the fields set."""
+    if booking.status in (BookingStatus.CANCELLED, BookingStatus.CHECKED_OUT):
+        raise BookingValidationError(f"A {booking.get_status_display().lower()} booking cannot be changed.")
+    _validate_stay(prop=prop, check_in=check_in, check_out=check_out, guests=guests)
+    span = {"property_id": booking.property_id, "start": check_in, "end": check_out}
+    if booking.is_blocking:
+        calendar.assert_free(**span, exclude_booking_id=booking.pk)
+    booking.check_in, booking.check_out, booking.guests = check_in, check_out, guests
+    fields = ["check_in", "check_out", "guests"]
+    if total_price is not None:
+        booking.total_price = total_price
+        booking.price_snapshot = price_snapshot or {}
+        fields += ["total_price", "price_snapshot"]
+    with calendar.translate_refusal(**span):
+        booking.save(update_fields=[*fields, "updated_at"])
+        if booking.is_blocking:
+            calendar.release(booking_id=booking.pk)
+            calendar.occupy(**span, booking_id=booking.pk)
+    return fields
+
+
+def _emit_updated(booking: Booking, *, old: tuple[date, date], changed: list[str], source: str) -> None:
+    event_emit(
+        event_type=SyncEvent.Type.BOOKING_UPDATED,
+        entity_type="booking",
+        entity_id=booking.pk,
+        property_id=booking.property_id,
+        source=source,
+        payload=_event_payload(booking, previous_check_in=old[0], previous_check_out=old[1], changed=changed),
+    )
+    if booking.is_blocking and (booking.check_in, booking.check_out) != old:
+        calendar.emit_availability_changed(
+            property_id=booking.property_id,
+            start=min(old[0], booking.check_in),
+            end=max(old[1], booking.check_out),
+            source=source,
+            reason="booking.updated",
+        )
+
+
 @retry_transaction
 def booking_change_stay(
     *,
@@ -379,46 +513,80 @@ def booking_change_stay(
     price_snapshot: dict[str, Any] | None = None,
     source: str | None = None,
 ) -> Booking:
-    """Move a booking to new dates (a channel modification, an owner's change)."""
+    """Move a booking to new dates as its platform says (a channel modification). Owners and
+    integrators change bookings through ``booking_update``."""
     with transaction.atomic():
         booking = _lock_booking(booking_id)
-        if booking.status in (BookingStatus.CANCELLED, BookingStatus.CHECKED_OUT):
-            raise BookingValidationError(f"A {booking.get_status_display().lower()} booking cannot be changed.")
         prop = Property.objects.get(pk=booking.property_id)
-        new_guests = guests if guests is not None else booking.guests
-        _validate_stay(prop=prop, check_in=check_in, check_out=check_out, guests=new_guests)
         old = (booking.check_in, booking.check_out)
-        span = {"property_id": booking.property_id, "start": check_in, "end": check_out}
-        if booking.is_blocking:
-            calendar.assert_free(**span, exclude_booking_id=booking.pk)
-        booking.check_in, booking.check_out, booking.guests = check_in, check_out, new_guests
-        fields = ["check_in", "check_out", "guests", "updated_at"]
-        if total_price is not None:
-            booking.total_price = total_price
-            booking.price_snapshot = price_snapshot or {}
-            fields += ["total_price", "price_snapshot"]
-        with calendar.translate_refusal(**span):
-            booking.save(update_fields=fields)
-            if booking.is_blocking:
-                calendar.release(booking_id=booking.pk)
-                calendar.occupy(**span, booking_id=booking.pk)
-        event_source = source or booking.source
-        event_emit(
-            event_type=SyncEvent.Type.BOOKING_UPDATED,
-            entity_type="booking",
-            entity_id=booking.pk,
-            property_id=booking.property_id,
-            source=event_source,
-            payload=_event_payload(booking, previous_check_in=old[0], previous_check_out=old[1]),
+        new_guests = guests if guests is not None else booking.guests
+        changed = _change_stay(
+            booking,
+            prop=prop,
+            check_in=check_in,
+            check_out=check_out,
+            guests=new_guests,
+            total_price=total_price,
+            price_snapshot=price_snapshot,
         )
-        if booking.is_blocking:
-            calendar.emit_availability_changed(
-                property_id=booking.property_id,
-                start=min(old[0], check_in),
-                end=max(old[1], check_out),
-                source=event_source,
-                reason="booking.updated",
+        _emit_updated(booking, old=old, changed=changed, source=source or booking.source)
+    return booking
+
+
+#: What owners (admin) and integrators (API) may change on a booking; its status moves through the
+#: lifecycle services, its source and platform id are the channel code's alone.
+BOOKING_EDIT_FIELDS = ("check_in", "check_out", "guests", "special_requests")
+
+
+@retry_transaction
+def booking_update(*, booking_id: int, source: str | None = None, **changes: Any) -> Booking:
+    """Apply a set of changes (any of ``BOOKING_EDIT_FIELDS``) to a booking, all or nothing.
+
+    The one write path of the admin's change form and the API's PATCH: the property is locked, a
+    new stay is checked against the calendar and the property's capacity, and one
+    ``booking.updated`` event (plus an availability event when the dates moved) is written in the
+    same transaction. Bookings from a channel change their stay on their platform only.
+    """
+    unknown = sorted(set(changes) - set(BOOKING_EDIT_FIELDS))
+    if unknown:
+        raise BookingValidationError(
+            f"These booking fields cannot be changed here: {', '.join(unknown)}.",
+            details={name: ["Not writable."] for name in unknown},
+        )
+    if "special_requests" in changes:
+        text = changes["special_requests"]
+        if not isinstance(text, str):
+            raise BookingValidationError("Special requests must be text.", details={"field": "special_requests"})
+        if "\x00" in text or len(text) > 10000:
+            raise BookingValidationError(
+                "Special requests must be text of at most 10000 characters.", details={"field": "special_requests"}
             )
+    if "guests" in changes and (not isinstance(changes["guests"], int) or isinstance(changes["guests"], bool)):
+        raise BookingValidationError("The party size must be a whole number.", details={"field": "guests"})
+    with transaction.atomic():
+        booking = _lock_booking(booking_id)
+        changed = [name for name, value in changes.items() if getattr(booking, name) != value]
+        if not changed:
+            return booking
+        old = (booking.check_in, booking.check_out)
+        stay = {name: changes.get(name, getattr(booking, name)) for name in ("check_in", "check_out", "guests")}
+        if any(name in changed for name in stay):
+            if booking.source in CHANNEL_SOURCES:
+                raise BookingValidationError(
+                    f"This booking came from {booking.get_source_display()}: its dates and party size change "
+                    "there, and reach us from there.",
+                    details={"source": booking.source},
+                )
+            prop = Property.objects.get(pk=booking.property_id)
+            if stay["guests"] > prop.max_guests:
+                raise BookingValidationError(
+                    f"This property sleeps at most {prop.max_guests} guests.", details={"guests": stay["guests"]}
+                )
+            _change_stay(booking, prop=prop, **stay)
+        if "special_requests" in changed:
+            booking.special_requests = changes["special_requests"]
+            booking.save(update_fields=["special_requests", "updated_at"])
+        _emit_updated(booking, old=old, changed=changed, source=source or booking.source)
     return booking
 
 
@@ -460,24 +628,5 @@ def booking_payment_status_set(*, booking_id: int, payment_status: str) -> bool:
         Booking.objects.filter(pk=booking_id)
         .exclude(payment_status=payment_status)
         .update(payment_status=payment_status, updated_at=timezone.now())
-    )
-    return bool(changed)
-
-
-def booking_special_requests_set(*, booking_id: int, special_requests: str) -> bool:
-    """Change what the guest asked for (no calendar change, so no lock and no outbox event).
-    Returns True if the value changed."""
-    if not isinstance(special_requests, str):
-        raise BookingValidationError("Special requests must be text.")
-    if "\x00" in special_requests:
-        raise BookingValidationError("Null characters are not allowed.", details={"field": "special_requests"})
-    if not Booking.objects.filter(pk=booking_id).exists():
-        from apps.core.errors import NotFound
-
-        raise NotFound("Booking not found.", details={"booking_id": booking_id})
-    changed = (
-        Booking.objects.filter(pk=booking_id)
-        .exclude(special_requests=special_requests)
-        .update(special_requests=special_requests, updated_at=timezone.now())
     )
     return bool(changed)

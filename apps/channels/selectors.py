@@ -12,8 +12,10 @@ from .models import ChannelConnection, Delivery
 
 
 def calendar_states(*, prop: Any, start: date, end: date) -> list[DayState]:
-    """The core's calendar for [start, end), as the adapters push it (state-based)."""
+    """The core's calendar for [start, end), as the adapters push it (state-based). A property that is
+    not on sale (draft, archived) is closed on every night."""
     out: list[DayState] = []
+    on_sale = prop.status == "active"
     cursor = start
     while cursor < end:  # calendar_days answers bounded ranges
         from datetime import timedelta
@@ -23,7 +25,7 @@ def calendar_states(*, prop: Any, start: date, end: date) -> list[DayState]:
             out.append(
                 DayState(
                     day=d.date,
-                    available=d.available,
+                    available=d.available and on_sale,
                     price=d.price,
                     currency=prop.currency,
                     min_stay=d.min_stay or None,

@@ -1,41 +1,62 @@
-"""Owner scoping for the Django admin. Every ModelAdmin of owner data inherits ``OwnerScopedAdmin``."""
+"""Owner scoping for the Django admin. Every ModelAdmin of owner data inherits ``OwnerScopedAdmin``,
+every inline of owner data ``OwnerScopedInline``."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.http import HttpResponseRedirect
 
 from .errors import DomainError
-from .tenancy import visible_property_ids
+from .tenancy import is_pms_staff, visible_property_ids
+
+#: Primary keys beyond this are forged (PostgreSQL bigint).
+MAX_PK = 2**63 - 1
+
+
+def _scoped_fk_kwargs(db_field, request, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """FK choices: new rows only under what the user may change (``managed_by``), else what they see."""
+    related = db_field.related_model
+    manager = getattr(related, "_default_manager", None)
+    if manager is not None and hasattr(manager, "managed_by") and "queryset" not in kwargs:
+        kwargs["queryset"] = manager.managed_by(request.user)
+    elif manager is not None and hasattr(manager, "visible_to") and "queryset" not in kwargs:
+        kwargs["queryset"] = manager.visible_to(request.user)
+    elif getattr(related._meta, "model_name", "") == "user" and "queryset" not in kwargs:
+        from django.contrib.auth import get_user_model
+
+        if not is_pms_staff(request.user):
+            kwargs["queryset"] = get_user_model().objects.filter(pk=request.user.pk)
+    return kwargs
+
+
+def _valid_pk(model, value: Any) -> bool:
+    try:
+        pk = model._meta.pk.to_python(value)
+    except ValidationError:
+        return False
+    return pk is not None and (not isinstance(pk, int) or 0 < pk <= MAX_PK)
 
 
 class OwnerScopedAdmin(admin.ModelAdmin):
     """Lists, change pages, deletes, autocompletes and FK choices narrowed with ``visible_to``.
 
     An object outside the user's scope is simply not found (the admin answers as for a missing
-    object). A ``DomainError`` raised by a service during save shows as an error message.
+    object). Change and delete permissions are checked per object everywhere: change pages,
+    ``list_editable`` rows (rows the user may only view render read-only and ignore what is posted
+    for them), actions (only rows the user may change) and inlines (``OwnerScopedInline``). Forged
+    ids in a POST are a form error or a message, never a 500. A ``DomainError`` raised by a service
+    during a save shows as an error message.
     """
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        related = db_field.related_model
-        manager = getattr(related, "_default_manager", None)
-        if manager is not None and hasattr(manager, "managed_by") and "queryset" not in kwargs:
-            kwargs["queryset"] = manager.managed_by(request.user)  # new rows only under what they may change
-        elif manager is not None and hasattr(manager, "visible_to") and "queryset" not in kwargs:
-            kwargs["queryset"] = manager.visible_to(request.user)
-        elif getattr(related._meta, "model_name", "") == "user" and "queryset" not in kwargs:
-            from django.contrib.auth import get_user_model
-
-            from .tenancy import is_pms_staff
-
-            if not is_pms_staff(request.user):
-                kwargs["queryset"] = get_user_model().objects.filter(pk=request.user.pk)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return super().formfield_for_foreignkey(db_field, request, **_scoped_fk_kwargs(db_field, request, kwargs))
 
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) and self._in_scope(request, obj)
@@ -51,20 +72,94 @@ class OwnerScopedAdmin(admin.ModelAdmin):
             return True
         return self.get_queryset(request).filter(pk=obj.pk).exists()
 
+    def _managed_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if hasattr(queryset, "managed_by"):
+            return queryset.managed_by(request.user)
+        return self.get_queryset(request)
+
     def _manages(self, request, obj) -> bool:
         """Seeing is not changing: a co-host granted only ``view_property`` gets read-only pages."""
         if obj is None:
             return True
-        queryset = super().get_queryset(request)
-        if hasattr(queryset, "managed_by"):
-            return queryset.managed_by(request.user).filter(pk=obj.pk).exists()
-        return self._in_scope(request, obj)
+        known = getattr(request, "_pms_managed_pks", {}).get(self.model._meta.label)
+        if known is not None and obj.pk in known[0]:
+            return known[1].get(obj.pk, False)
+        return self._managed_queryset(request).filter(pk=obj.pk).exists()
+
+    def _remember_managed(self, request, pks: list[Any]) -> None:
+        """Decide "may change" for a whole page of rows in one query (list_editable)."""
+        managed = set(self._managed_queryset(request).filter(pk__in=pks).values_list("pk", flat=True))
+        cache = request.__dict__.setdefault("_pms_managed_pks", {})
+        cache[self.model._meta.label] = (set(pks), {pk: pk in managed for pk in pks})
+
+    # --- actions ---------------------------------------------------------------------------------
 
     def response_action(self, request, queryset):
         """Actions (confirm, cancel, delete, retry, ...) only touch rows the user may change."""
-        if hasattr(queryset, "managed_by"):
-            queryset = queryset.managed_by(request.user)
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        if any(not _valid_pk(self.model, pk) for pk in selected):
+            self.message_user(request, "The selection was not valid; nothing was changed.", messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+        queryset = self._managed_queryset(request).filter(pk__in=queryset.values("pk"))
         return super().response_action(request, queryset)
+
+    def delete_queryset(self, request, queryset):
+        """Bulk deletes check the delete permission of every row (an owner-only delete stays owner-only)."""
+        from django.core.exceptions import PermissionDenied
+
+        objects = list(queryset)
+        if any(not self.has_delete_permission(request, obj) for obj in objects):
+            raise PermissionDenied
+        for obj in objects:
+            self.delete_model(request, obj)
+
+    # --- list_editable ---------------------------------------------------------------------------
+
+    def get_changelist_form(self, request, **kwargs):
+        base = super().get_changelist_form(request, **kwargs)
+
+        class OwnerScopedChangelistForm(base):
+            def _post_clean(self):
+                # A row whose id is forged (foreign, missing, garbage) has no instance: a form error,
+                # not a model validation of an empty object (which would be a 500).
+                if self.instance.pk is None:
+                    self.add_error(None, "This row does not exist or is not yours; nothing was changed.")
+                    return
+                super()._post_clean()
+
+        return OwnerScopedChangelistForm
+
+    def get_changelist_formset(self, request, **kwargs):
+        base = super().get_changelist_formset(request, **kwargs)
+        model_admin = self
+
+        class OwnerScopedChangelistFormSet(base):
+            """Rows the user may not change render read-only and ignore posted values (disabled
+            fields keep their initial value); an id outside the user's scope is a form error; no
+            row is ever created from the change list."""
+
+            def add_fields(self, form, index):
+                super().add_fields(form, index)
+                if not hasattr(self, "_pms_checked"):
+                    self._pms_checked = True
+                    model_admin._remember_managed(request, [obj.pk for obj in self.get_queryset()])
+                pk_name = self.model._meta.pk.name
+                if pk_name in form.fields:
+                    form.fields[pk_name].queryset = model_admin.get_queryset(request)
+                instance = form.instance
+                if instance.pk is None or not model_admin.has_change_permission(request, instance):
+                    for name, field in form.fields.items():
+                        if name != pk_name:
+                            field.disabled = True
+
+            def clean(self):
+                super().clean()
+                for form in self.forms:
+                    if form.instance.pk is None and form.has_changed():
+                        raise ValidationError("Rows cannot be added from the list.")
+
+        return OwnerScopedChangelistFormSet
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
@@ -72,6 +167,45 @@ class OwnerScopedAdmin(admin.ModelAdmin):
         except DomainError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except DomainError as exc:  # a list_editable save refused by a service
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as exc:  # e.g. still referenced
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+class OwnerScopedInline(admin.options.InlineModelAdmin):
+    """Inline rows follow their parent: changed, added or deleted only where the user may change the
+    parent object (a co-host granted only ``view_property`` sees them read-only); FK choices scoped."""
+
+    def _manages_parent(self, request, obj) -> bool:
+        if obj is None:
+            return True
+        manager = type(obj)._default_manager
+        if hasattr(manager, "managed_by"):
+            return manager.managed_by(request.user).filter(pk=obj.pk).exists()
+        return True
+
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and self._manages_parent(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and self._manages_parent(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and self._manages_parent(request, obj)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        return super().formfield_for_foreignkey(db_field, request, **_scoped_fk_kwargs(db_field, request, kwargs))
 
 
 def scoped_property_ids(request: Any):

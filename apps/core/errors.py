@@ -33,3 +33,16 @@ class NotFound(DomainError):
 class Conflict(DomainError):
     code = "conflict"
     http_status = 409
+
+
+class Forbidden(DomainError):
+    """The caller may see the object but not do this to it."""
+
+    code = "permission_denied"
+    http_status = 403
+
+
+class Protected(Conflict):
+    """Other records still refer to the object (bookings, channel connections): it cannot be deleted."""
+
+    code = "protected"

@@ -27,6 +27,7 @@ from apps.bookings import policies
 from apps.bookings import services as booking_services
 from apps.bookings.errors import InvalidTransition
 from apps.bookings.models import Booking, BookingStatus, PaymentStatus
+from apps.core.db import lock_properties, retry_transaction
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.core.money import from_minor, round_money, to_minor
 
@@ -44,6 +45,9 @@ __all__ = [
     "payment_apply_intent",
     "payment_cancel_for_booking",
     "booking_cancel_by_guest",
+    "booking_cancel_with_refund",
+    "cancellation_refund_options",
+    "REFUND_MODES",
     "refund_preview",
     "refund_create",
     "stripe_event_process",
@@ -410,40 +414,137 @@ def refund_preview(*, booking: Booking, now: datetime | None = None) -> Decimal:
     )
 
 
-def booking_cancel_by_guest(*, booking_id: int, reason: str = "", now: datetime | None = None) -> Refund | None:
-    """Cancel a booking at the guest's request and refund per the property's policy.
+#: How a cancellation by the owner (admin) or an integrator (API) refunds a paid booking.
+REFUND_POLICY, REFUND_FULL, REFUND_NONE = "policy", "full", "none"
+REFUND_MODES = (REFUND_POLICY, REFUND_FULL, REFUND_NONE)
 
-    The refund amount is fixed at the moment of cancelling; the booking is cancelled (and
-    committed) first, and Stripe is called afterwards, outside every lock. An unpaid hold has
-    nothing to refund: its PaymentIntent is cancelled by the ``booking.cancelled`` outbox handler.
+
+@dataclass(frozen=True)
+class CancelResult:
+    booking: Booking
+    amount: Decimal  # what is refunded (submitted to Stripe; see each refund's status)
+    refunds: list[Refund]
+
+
+def _paid_total(booking: Booking) -> Decimal:
+    return sum((p.refundable for p in booking.payments.filter(status=Payment.Status.SUCCEEDED)), Decimal("0"))
+
+
+def cancellation_refund_options(*, booking: Booking, now: datetime | None = None) -> dict[str, Decimal]:
+    """What each refund choice would give back if ``booking`` were cancelled now: ``paid`` (still
+    refundable), ``policy`` (the property's cancellation policy), ``full`` and ``none``. Shown to the
+    owner before a cancellation is confirmed."""
+    paid = round_money(_paid_total(booking), booking.currency)
+    return {
+        "paid": paid,
+        REFUND_POLICY: refund_preview(booking=booking, now=now),
+        REFUND_FULL: paid,
+        REFUND_NONE: round_money(Decimal("0"), booking.currency),
+    }
+
+
+@retry_transaction
+def _cancel_recording_refunds(
+    *, booking_id: int, refund: str, reason: str, source: str | None, user, kind: str, now: datetime
+) -> tuple[Booking, list[Refund]]:
+    """Cancel the booking and write its refunds ``pending``, in one transaction (so the guest's
+    cancellation e-mail, sent after commit, already knows the amount). No Stripe call here."""
+    with transaction.atomic():
+        property_id = Booking.objects.filter(pk=booking_id).values_list("property_id", flat=True).first()
+        if property_id is None:
+            raise NotFound("Booking not found.", details={"booking_id": booking_id})
+        lock_properties([property_id])
+        booking = Booking.objects.select_for_update().select_related("property").get(pk=booking_id)
+        amount = cancellation_refund_options(booking=booking, now=now)[refund]
+        booking = booking_services.booking_cancel(booking_id=booking.pk, reason=reason, source=source, now=now)
+        if amount <= 0:
+            return booking, []
+        prop = Booking.objects.select_related("property").get(pk=booking.pk).property
+        policy = prop.cancellation_policy if refund == REFUND_POLICY else ""
+        payments = sorted(
+            Payment.objects.select_for_update().filter(booking_id=booking.pk, status=Payment.Status.SUCCEEDED),
+            key=lambda p: (p.refundable, p.pk),
+            reverse=True,
+        )
+        who = "the guest" if kind == Refund.Kind.GUEST_CANCELLATION else _user_name(user) or "the owner"
+        when = f"{timezone.localtime(now, prop.tz):%Y-%m-%d %H:%M %Z}"
+        rule = f"{policy} policy" if policy else f"{refund} refund chosen"
+        refunds, left = [], amount
+        for n, payment in enumerate(payments):
+            pending = payment.refunds.filter(status=Refund.Status.PENDING).aggregate(s=Sum("amount"))["s"] or 0
+            share = min(left, payment.refundable - pending)
+            if share <= 0:
+                continue
+            refunds.append(
+                Refund.objects.create(
+                    booking_id=booking.pk,
+                    payment=payment,
+                    kind=kind,
+                    amount=share,
+                    currency=payment.currency,
+                    reason=f"Cancelled by {who} on {when}; {rule}: refunds {share} of {payment.refundable} "
+                    f"{payment.currency}."[:4000],
+                    policy=policy,
+                    idempotency_key=f"cancel:{booking.reference}" + (f":{payment.pk}" if n else ""),
+                    created_by=user if getattr(user, "is_authenticated", False) else None,
+                )
+            )
+            left -= share
+            if left <= 0:
+                break
+        return booking, refunds
+
+
+def _user_name(user) -> str:
+    return user.get_username() if getattr(user, "is_authenticated", False) else ""
+
+
+def booking_cancel_with_refund(
+    *,
+    booking_id: int,
+    refund: str = REFUND_POLICY,
+    reason: str = "",
+    source: str | None = None,
+    user=None,
+    kind: str = Refund.Kind.OWNER,
+    now: datetime | None = None,
+) -> CancelResult:
+    """Cancel a booking and refund what was paid: by the property's cancellation policy (default),
+    in full, or not at all. The one cancellation path of the admin, the API and the guest portal.
+
+    The booking is cancelled and its refunds written ``pending`` in one transaction (the outbox
+    tells the channels and the guest, whose e-mail states the refund); Stripe is called after the
+    commit, outside every lock, with each refund's idempotency key (a retryable failure stays
+    pending and the sweeper retries it). Unpaid holds and channel bookings have nothing to refund.
     """
+    if refund not in REFUND_MODES:
+        raise ValidationFailed(
+            f"Choose how to refund: {', '.join(REFUND_MODES)}.", details={"refund": [f"Not one of {REFUND_MODES}."]}
+        )
     now = now or timezone.now()
-    booking = _get_booking(booking_id)
-    amount = refund_preview(booking=booking, now=now)
-    booking = booking_services.booking_cancel(
-        booking_id=booking.pk, reason=reason.strip() or "Cancelled by the guest.", now=now
+    default_reason = "Cancelled by the guest." if kind == Refund.Kind.GUEST_CANCELLATION else "Cancelled by the owner."
+    booking, pending = _cancel_recording_refunds(
+        booking_id=booking_id,
+        refund=refund,
+        reason=(reason or "").strip() or default_reason,
+        source=source,
+        user=user,
+        kind=kind,
+        now=now,
     )
-    if amount <= 0:
-        return None
-    payment = (
-        Payment.objects.filter(booking_id=booking.pk, status=Payment.Status.SUCCEEDED)
-        .order_by(F("amount_received") - F("amount_refunded"))
-        .last()
+    refunds = [_refund_submit(r) for r in pending]
+    booking.refresh_from_db()
+    return CancelResult(booking=booking, amount=sum((r.amount for r in pending), Decimal("0")), refunds=refunds)
+
+
+def booking_cancel_by_guest(*, booking_id: int, reason: str = "", now: datetime | None = None) -> Refund | None:
+    """Cancel a booking at the guest's request and refund per the property's policy (the guest
+    portal). An unpaid hold has nothing to refund: its PaymentIntent is cancelled by the
+    ``booking.cancelled`` outbox handler."""
+    result = booking_cancel_with_refund(
+        booking_id=booking_id, refund=REFUND_POLICY, reason=reason, kind=Refund.Kind.GUEST_CANCELLATION, now=now
     )
-    if payment is None:
-        return None
-    policy = booking.property.cancellation_policy
-    return refund_create(
-        payment_id=payment.pk,
-        amount=min(amount, payment.refundable),
-        kind=Refund.Kind.GUEST_CANCELLATION,
-        reason=(
-            f"Cancelled by the guest on {timezone.localtime(now, booking.property.tz):%Y-%m-%d %H:%M %Z}; "
-            f"{policy} policy refunds {min(amount, payment.refundable)} of {payment.refundable} {payment.currency}."
-        ),
-        idempotency_key=f"cancel:{booking.reference}",
-        policy=policy,
-    )
+    return result.refunds[0] if result.refunds else None
 
 
 def refund_create(

@@ -1,14 +1,16 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import Http404
 from guardian.admin import GuardedModelAdminMixin
 
-from apps.core.admin_mixins import OwnerScopedAdmin
+from apps.core.admin_mixins import OwnerScopedAdmin, OwnerScopedInline
+from apps.core.errors import DomainError
 from apps.core.tenancy import is_pms_staff
 
+from . import services
 from .models import Property, PropertyPhoto
 
 
-class PropertyPhotoInline(admin.TabularInline):
+class PropertyPhotoInline(OwnerScopedInline, admin.TabularInline):
     model = PropertyPhoto
     extra = 0
     fields = ("position", "image", "url", "caption")
@@ -23,6 +25,7 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
     prepopulated_fields = {"slug": ("name",)}
     inlines = [PropertyPhotoInline]
     readonly_fields = ("created_at", "updated_at")
+    actions = ["action_archive"]
     fieldsets = (
         (None, {"fields": ("owner", "name", "slug", "status", "description", "house_rules")}),
         ("Location", {"fields": ("address", "city", "country", "latitude", "longitude", "timezone")}),
@@ -53,9 +56,49 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
         return initial
 
     def save_model(self, request, obj, form, change):
-        if not is_pms_staff(request.user) and not change:
-            obj.owner = request.user  # owners create properties for themselves only
-        super().save_model(request, obj, form, change)
+        """The form only validates; ``apps.properties.services`` writes (and tells the channels)."""
+        values = {f: form.cleaned_data[f] for f in form.cleaned_data if f in services.PROPERTY_FIELDS or f == "owner"}
+        owner = values.pop("owner", None)
+        if change:
+            changed = {f: v for f, v in values.items() if f in form.changed_data}
+            if owner is not None and "owner" in form.changed_data and is_pms_staff(request.user):
+                changed["owner_id"] = owner.pk
+            prop = services.property_update(property_id=obj.pk, source="admin", **changed)
+        else:
+            owner_id = owner.pk if owner is not None and is_pms_staff(request.user) else request.user.pk
+            prop = services.property_create(owner_id=owner_id, source="admin", **values)
+        for field in Property._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(prop, field.attname))
+        obj._state.adding = False
+        obj._state.db = prop._state.db
+
+    def delete_model(self, request, obj):
+        services.property_delete(property_id=obj.pk, user=request.user)
+
+    def has_delete_permission(self, request, obj=None):
+        """Deleting is the owner's (or staff's) alone, as in the API; co-hosts never delete."""
+        allowed = super().has_delete_permission(request, obj)
+        return allowed and (obj is None or services.property_may_delete(user=request.user, prop=obj))
+
+    def get_deleted_objects(self, objs, request):
+        """What goes with a property (blocks, rules, photos, its outbox events) is not the user's to
+        delete one by one: only the property's own delete permission counts; bookings protect it."""
+        to_delete, model_count, _, protected = super().get_deleted_objects(objs, request)
+        perms_needed = {"property"} if any(not self.has_delete_permission(request, o) for o in objs) else set()
+        return to_delete, model_count, perms_needed, protected
+
+    @admin.action(
+        description="Archive selected properties (off sale here and on every channel)", permissions=["change"]
+    )
+    def action_archive(self, request, queryset):
+        done = 0
+        for pk in queryset.values_list("pk", flat=True):
+            try:
+                services.property_archive(property_id=pk, source="admin")
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, str(exc), messages.ERROR)
+        self.message_user(request, f"{done} propert{'y' if done == 1 else 'ies'} archived.", messages.SUCCESS)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db import transaction
-from django.utils.text import slugify
 from drf_spectacular.utils import (
     OpenApiExample,
     OpenApiParameter,
@@ -21,6 +19,7 @@ from rest_framework.response import Response
 from apps.api.base import ApiViewSet, q_choice, q_date, q_str, reject_nul
 from apps.api.schema import error_example
 
+from . import services
 from .models import Property, PropertyPhoto
 
 
@@ -125,16 +124,6 @@ class PropertySerializer(serializers.ModelSerializer):
             raise serializers.ValidationError({"slug": ["This slug is already taken."]})
         return attrs
 
-    def create(self, validated_data):
-        if not validated_data.get("slug"):
-            base = slugify(validated_data["name"])[:200] or "property"
-            slug, n = base, 1
-            while Property.objects.filter(slug=slug).exists():
-                n += 1
-                slug = f"{base}-{n}"
-            validated_data["slug"] = slug
-        return super().create(validated_data)
-
 
 PROPERTY_EXAMPLE = {
     "id": 12,
@@ -228,14 +217,21 @@ COUNTRY_PARAM = OpenApiParameter("country", str, description="Filter by ISO coun
     ),
     partial_update=extend_schema(
         summary="Change some fields of a property",
+        description="Changes the channels must show (base price, cleaning fee, default min/max stay, capacity, "
+        "status, ...) are written with their outbox event in the same transaction and pushed to every "
+        "connected channel within seconds. `status: inactive` archives the property: hidden from guests and "
+        "closed on every channel.",
         examples=[
             OpenApiExample("New price", value={"base_price": "135.00"}, request_only=True),
+            OpenApiExample("Archive", value={"status": "inactive"}, request_only=True),
             OpenApiExample("Updated", value=PROPERTY_EXAMPLE, response_only=True),
         ],
     ),
     destroy=extend_schema(
         summary="Delete a property",
-        description="Refused with 409 `protected` while bookings reference it.",
+        description="Only the owner (or staff) may delete a property; co-hosts get 403. Refused with 409 "
+        "`protected` while bookings or channel connections reference it (archive it instead: "
+        '`PATCH {"status": "inactive"}` closes it on every channel).',
         examples=[error_example("Has bookings", "protected", "This object is still referenced.", status=409)],
     ),
 )
@@ -265,19 +261,18 @@ class PropertyViewSet(
     def perform_create(self, serializer):
         if not self.request.user.has_perm("properties.add_property"):
             raise exceptions.PermissionDenied("Your account may not create properties.")
-        serializer.save(owner=self.request.user)
+        serializer.instance = services.property_create(
+            owner_id=self.request.user.pk, source="api", **serializer.validated_data
+        )
 
     def perform_update(self, serializer):
         self.ensure_can_manage(serializer.instance)
-        serializer.save()
+        serializer.instance = services.property_update(
+            property_id=serializer.instance.pk, source="api", **serializer.validated_data
+        )
 
     def perform_destroy(self, instance):
-        from apps.core.tenancy import is_pms_staff
-
-        if instance.owner_id != self.request.user.pk and not is_pms_staff(self.request.user):
-            raise exceptions.PermissionDenied("Only the owner may delete a property.")
-        with transaction.atomic():
-            instance.delete()
+        services.property_delete(property_id=instance.pk, user=self.request.user)
 
     @extend_schema(
         summary="Calendar of a property",

@@ -255,6 +255,16 @@ def test_booking_create_and_lifecycle(alice_api, prop):
     assert alice_api.post(f"/api/v1/bookings/{pk}/confirm/").json()["status"] == "confirmed"
     err = assert_error(alice_api.post(f"/api/v1/bookings/{pk}/check-out/"), 409, "invalid_transition")
     assert err["details"]["current"] == "confirmed"
+    err = assert_error(alice_api.post(f"/api/v1/bookings/{pk}/check-in/"), 409, "too_early")  # 30 days ahead
+    assert err["details"]["earliest"] == str(future(30))
+    # a stay that starts today (the property's local day) checks in and out
+    from apps.bookings import services as booking_services
+
+    today = timezone.localtime(timezone.now(), prop.tz).date()
+    pk = booking_services.booking_create(
+        property_id=prop.pk, check_in=today, check_out=today + timedelta(days=2), guests=1, status="confirmed",
+        source="api", enforce_rules=False,
+    ).pk  # fmt: skip
     assert alice_api.post(f"/api/v1/bookings/{pk}/check-in/").json()["status"] == "checked_in"
     assert alice_api.post(f"/api/v1/bookings/{pk}/check-out/").json()["status"] == "checked_out"
     assert_error(alice_api.post(f"/api/v1/bookings/{pk}/cancel/", {"reason": "x"}, format="json"), 409)

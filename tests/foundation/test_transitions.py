@@ -1,3 +1,5 @@
+from datetime import datetime, time, timedelta
+
 import pytest
 
 from apps.bookings import services
@@ -48,8 +50,9 @@ def test_full_lifecycle_through_services(prop):
     assert b.hold_expires_at is not None
     b = services.booking_confirm(booking_id=b.pk)
     assert b.confirmed_at and b.hold_expires_at is None
-    b = services.booking_check_in(booking_id=b.pk)
-    b = services.booking_check_out(booking_id=b.pk)
+    arrival = datetime.combine(future(5), time(16, 0), tzinfo=prop.tz)  # check-in from the arrival day on
+    b = services.booking_check_in(booking_id=b.pk, now=arrival)
+    b = services.booking_check_out(booking_id=b.pk, now=arrival + timedelta(days=3))
     assert Booking.objects.get(pk=b.pk).status == "checked_out"
     with pytest.raises(InvalidTransition, match="checked_out"):
         services.booking_cancel(booking_id=b.pk)

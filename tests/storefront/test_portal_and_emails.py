@@ -151,8 +151,9 @@ def test_review_only_after_check_out(client, home, stripe_sandbox):
     client.post(review_url, {"rating": 5, "text": "Too early"})
     assert not Review.objects.exists()
 
-    booking_services.booking_check_in(booking_id=booking.pk)
-    booking_services.booking_check_out(booking_id=booking.pk)
+    arrival = timezone.make_aware(timezone.datetime.combine(booking.check_in, home.check_in_time), home.tz)
+    booking_services.booking_check_in(booking_id=booking.pk, now=arrival)
+    booking_services.booking_check_out(booking_id=booking.pk, now=arrival + timedelta(days=2))
     page = client.get(reverse("storefront:portal", kwargs={"token": token}))
     assert "How was your stay?" in page.content.decode()
     response = client.post(review_url, {"rating": 4, "text": "Lovely view, comfy beds."})
