@@ -207,6 +207,9 @@ class BookingAdmin(OwnerScopedAdmin):
         from apps.payments import services as payment_services
 
         bookings = list(queryset.select_related("property", "guest"))
+        if not bookings:
+            self.message_user(request, "None of the selected bookings can be changed by you.", messages.WARNING)
+            return None
         form = CancelRefundForm(request.POST if request.POST.get("confirm") == "yes" else None)
         if form.is_bound and form.is_valid():
             mode, reason = form.cleaned_data["refund"], form.cleaned_data["reason"]
