@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from apps.availability.errors import BookingConflict  # the calendar's refusal (re-exported)
 from apps.core.errors import Conflict, DomainError, ValidationFailed
 
