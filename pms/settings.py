@@ -8,7 +8,9 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A .env file next to manage.py (``make demo`` writes one) fills in what the environment does not set.
+if env.bool("READ_DOT_ENV", default=True):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="" if not DEBUG else "dev-insecure-secret-key")
@@ -165,7 +167,10 @@ LOCK_TIMEOUT_MS = env.int("LOCK_TIMEOUT_MS", default=10000)
 # --- Email ------------------------------------------------------------------------------------
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
-DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="PMS-Webapp <bookings@pms.localhost>")
+# Guests see the storefront's brand as the sender.
+DEFAULT_FROM_EMAIL = env.str(
+    "DEFAULT_FROM_EMAIL", default=f"{env.str('STOREFRONT_NAME', default='Direct Stays')} <bookings@pms.localhost>"
+)
 
 # --- Sentry -----------------------------------------------------------------------------------
 SENTRY_DSN = env.str("SENTRY_DSN", default="")

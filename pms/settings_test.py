@@ -2,6 +2,7 @@
 
 import os
 
+os.environ.setdefault("READ_DOT_ENV", "0")  # a demo's .env in the checkout must not leak into the tests
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")

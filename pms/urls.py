@@ -19,3 +19,8 @@ urlpatterns = [
 
 if getattr(settings, "SANDBOX_ENABLED", False):
     urlpatterns.insert(0, path("sandbox/", include("apps.sandbox.urls")))
+
+if settings.DEBUG:  # the demo serves uploaded and drawn photos itself (production: the web server or S3)
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -15,7 +15,7 @@ from apps.core.admin_mixins import OwnerScopedAdmin
 from apps.core.errors import DomainError
 from apps.core.tenancy import is_pms_staff
 
-from . import breaker
+from . import breaker, ical
 from .adapters import get_adapter
 from .adapters.base import AdapterError
 from .delivery import delivery_retry
@@ -103,7 +103,7 @@ class ChannelConnectionAdmin(OwnerScopedAdmin):
         "created_at",
         "updated_at",
     )
-    actions = ["test_connection", "sync_now", "reset_breaker", "accept_empty_feed"]
+    actions = ["test_connection", "sync_now", "import_now", "reset_breaker", "accept_empty_feed"]
     raw_id_fields = ("property",)
 
     @admin.display(description="Secrets")
@@ -128,6 +128,10 @@ class ChannelConnectionAdmin(OwnerScopedAdmin):
     @admin.action(description="Test connection")
     def test_connection(self, request, queryset):
         for conn in queryset:
+            if conn.platform == "ical":  # a feed we read: fetch and parse it, change nothing
+                ok, text = ical.feed_check(connection_id=conn.pk)
+                self.message_user(request, f"{conn}: {text}", messages.SUCCESS if ok else messages.ERROR)
+                continue
             try:
                 text = get_adapter(conn).test_connection()
             except (AdapterError, NotImplementedError) as exc:
@@ -142,6 +146,31 @@ class ChannelConnectionAdmin(OwnerScopedAdmin):
             connection_sync_now(connection_id=conn.pk)
             count += 1
         self.message_user(request, f"Queued a full calendar push to {count} connection(s).", messages.SUCCESS)
+
+    @admin.action(description="Import the iCal feed now", permissions=["change"])
+    def import_now(self, request, queryset):
+        conns = list(queryset.exclude(ical_import_url=""))
+        if not conns:
+            self.message_user(request, "None of these connections imports an iCal feed.", messages.WARNING)
+        for conn in conns:
+            try:
+                result = ical.import_connection(connection_id=conn.pk)
+            except DomainError as exc:
+                self.message_user(request, f"{conn}: {exc}", messages.ERROR)
+                continue
+            if not result.ok:
+                self.message_user(request, f"{conn}: import failed, nothing changed: {result.error}", messages.ERROR)
+                continue
+            text = (
+                f"{conn}: {result.events} event(s): {len(result.created)} new, {len(result.updated)} moved, "
+                f"{len(result.released)} released, {result.unchanged} unchanged"
+            )
+            if result.conflicts:
+                self.message_user(
+                    request, f"{text}; {len(result.conflicts)} conflict(s) with bookings (see alerts)", messages.WARNING
+                )
+            else:
+                self.message_user(request, text + ".", messages.SUCCESS)
 
     @admin.action(description="Accept an empty iCal feed (release the dates it blocked)", permissions=["change"])
     def accept_empty_feed(self, request, queryset):

@@ -691,6 +691,27 @@ def import_connection(*, connection_id: int, accept_empty: bool = False) -> Impo
     return import_feed(**specs[0], accept_empty=accept_empty)
 
 
+def feed_check(*, connection_id: int) -> tuple[bool, str]:
+    """ "Test connection" for an iCal feed: fetch and read it, change nothing. (ok, what was found)."""
+    specs = ical_connections(connection_id=connection_id)
+    if not specs:
+        return False, "No enabled connection with an iCal import URL has this id."
+    spec = specs[0]
+    prop = Property.objects.filter(pk=spec["property_id"]).first()
+    if prop is None:
+        return False, "Property not found."
+    try:
+        body = _fetch(spec["url"])
+        parsed = adapter.parse_feed(body, tz=prop.tz, end_inclusive=spec["end_inclusive"])
+    except _FetchFailed as exc:
+        return False, f"{_redact(spec['url'])}: {exc.message}"
+    except adapter.FeedInvalid as exc:
+        return False, f"{_redact(spec['url'])}: not a valid calendar ({exc.message})"
+    platform = "" if parsed.platform == "unknown" else f" from {parsed.platform}"
+    skipped = f", {len(parsed.skipped)} unreadable" if parsed.skipped else ""
+    return True, f"{_redact(spec['url'])}: a valid calendar{platform} with {len(parsed.active)} event(s){skipped}."
+
+
 def import_all_feeds() -> list[ImportResult]:
     """Import every connection's feed (beat: ``channels.import_ical_feeds``); one failing feed
     never stops the others."""

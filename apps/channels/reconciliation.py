@@ -60,10 +60,12 @@ def reconcile(*, connection_id: int, days: int | None = None, triggered_by: str 
         channel_calendar = adapter.fetch_calendar(start=start, end=end)
         core = calendar_states(prop=conn.property, start=start, end=end)
         items += _reconcile_calendar(conn, run, adapter, core, channel_calendar)
-    except (AdapterError, NotImplementedError) as exc:
+    except Exception as exc:  # any failure ends the run as failed: never left "running"
+        if not isinstance(exc, AdapterError | NotImplementedError):
+            logger.exception("reconciliation run %s of connection %s crashed", run.pk, conn.pk)
         ReconciliationItem.objects.bulk_create(items)
         run.status = ReconciliationRun.Status.FAILED
-        run.error = str(exc)[:2000] or type(exc).__name__
+        run.error = (str(exc) if isinstance(exc, AdapterError) else f"{type(exc).__name__}: {exc}")[:2000]
         run.finished_at = timezone.now()
         run.summary = _summary(items)
         run.save()
@@ -101,10 +103,30 @@ def reconcile(*, connection_id: int, days: int | None = None, triggered_by: str 
 def _summary(items: list[ReconciliationItem]) -> dict:
     summary: dict[str, int] = {}
     for i in items:
-        summary[i.kind] = summary.get(i.kind, 0) + 1
+        summary[str(i.kind)] = summary.get(str(i.kind), 0) + 1
     summary["total"] = len(items)
     summary["fixed"] = sum(1 for i in items if i.action and not i.error)
     return summary
+
+
+def describe_run(run: ReconciliationRun) -> str:
+    """One line a person reads: "No differences", or "3 differences (2 missing on the platform, ...),
+    2 fixed", and the error of a failed run."""
+    summary = run.summary or {}
+    total = int(summary.get("total") or 0)
+    if run.status == ReconciliationRun.Status.FAILED:
+        text = f"failed: {run.error or 'unknown error'}"
+        return text + (f" (after {total} difference(s))" if total else "")
+    if run.status == ReconciliationRun.Status.RUNNING:
+        return "still running"
+    if not total:
+        return "no differences"
+    labels = dict(ReconciliationItem.Kind.choices)
+    kinds = ", ".join(f"{count} {labels[kind].lower()}" for kind, count in summary.items() if kind in labels and count)
+    fixed = int(summary.get("fixed") or 0)
+    attention = total - fixed
+    text = f"{total} difference(s) ({kinds}): {fixed} fixed"
+    return text + (f", {attention} need attention (see the run in the admin)" if attention else "")
 
 
 def _reconcile_bookings(conn, run, channel_bookings: list[ChannelReservation], *, start: date):

@@ -11,7 +11,13 @@ PERIODIC_TASKS: list[dict] = [
     {"name": "Expire lapsed holds", "task": "bookings.expire_holds", "every_seconds": 60},
     {"name": "Channels: deliveries due", "task": "channels.deliver_due", "every_seconds": 15},
     {"name": "Channels: pull reservations", "task": "channels.pull_reservations", "every_seconds": 20},
-    {"name": "Channels: import iCal feeds", "task": "channels.import_ical_feeds", "every_seconds": 900},
+    # run_at_start: the first run comes as soon as beat starts (not one interval later).
+    {
+        "name": "Channels: import iCal feeds",
+        "task": "channels.import_ical_feeds",
+        "every_seconds": 900,
+        "run_at_start": True,
+    },
     {"name": "Channels: daily reconciliation", "task": "channels.reconcile_all", "crontab": ("30", "3")},
     {"name": "Purge old Idempotency-Key records", "task": "api.purge_idempotency_records", "every_seconds": 3600},
     {"name": "Payments: cancel stale intents, settle, retry refunds", "task": "payments.sweep", "every_seconds": 120},

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.channels.models import ChannelConnection, Platform
-from apps.channels.reconciliation import reconcile
+from apps.channels.reconciliation import describe_run, reconcile
 
 
 class Command(BaseCommand):
@@ -26,9 +26,7 @@ class Command(BaseCommand):
         failed = 0
         for conn in conns:
             run = reconcile(connection_id=conn.pk, days=o["days"], triggered_by="command")
-            self.stdout.write(
-                f"{conn}: {run.get_status_display()} {run.summary}" + (f" – {run.error}" if run.error else "")
-            )
+            self.stdout.write(f"{conn} (run {run.pk}): {describe_run(run)}")
             failed += run.status == "failed"
         if failed:
             raise CommandError(f"{failed} reconciliation run(s) failed.")

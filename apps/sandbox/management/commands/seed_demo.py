@@ -215,6 +215,10 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=2026)
 
     def handle(self, *args, seed: int, **options):
+        import logging
+
+        if options.get("verbosity", 1) < 2:
+            logging.getLogger("apps").setLevel(logging.WARNING)  # not a line per seeded booking
         rng = random.Random(seed)
         ensure_roles()
         users = self._users()
@@ -227,13 +231,16 @@ class Command(BaseCommand):
         assign_perm("properties.view_property", cohost, created_props[0][0])
         assign_perm("properties.change_property", cohost, created_props[0][0])
 
-        self._channels([p for p, _ in created_props])
         made = 0
         for prop, _ in tqdm(created_props, desc="properties", unit="prop", disable=options.get("verbosity", 1) < 1):
+            self._photos(prop)
             if Booking.objects.filter(property=prop).exists():
                 continue  # already seeded
             self._rules(prop)
             made += self._calendar(prop, rng, today)
+        # The channels come last: the simulator learns the seeded Booking.com bookings, and the
+        # Airbnb feed takes free dates, so a fresh demo opens without differences or conflicts.
+        self._channels([p for p, _ in created_props])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Property.objects.count()} properties, {Booking.objects.count()} bookings "
@@ -292,15 +299,31 @@ class Command(BaseCommand):
                 cancellation_policy=["flexible", "moderate", "strict"][len(name) % 3],
             ),
         )
-        if created:
-            for i in range(3):
-                PropertyPhoto.objects.create(
-                    property=prop,
-                    position=i,
-                    caption=f"{name} – view {i + 1}",
-                    url=f"/static/demo/photo-{(len(name) + i) % 6 + 1}.svg",
-                )
         return prop, created
+
+    def _photos(self, prop: Property) -> None:
+        """Three drawn photos per home (apps/core/demo_photos.py) under MEDIA_ROOT/demo/; photos of an
+        older seed (the shared placeholders) are replaced, and missing files are drawn again."""
+        from django.core.files.base import ContentFile
+        from django.core.files.storage import default_storage
+
+        from apps.core.demo_photos import photo_svgs
+
+        photos = {p.position: p for p in PropertyPhoto.objects.filter(property=prop)}
+        if photos and not any(p.url.startswith("/static/demo/photo-") or p.image for p in photos.values()):
+            return  # the owner's own photos
+        for i, (caption, svg) in enumerate(photo_svgs(slug=prop.slug, name=prop.name)):
+            name = f"demo/{prop.slug}-{i + 1}.svg"
+            photo = photos.get(i)
+            if photo is not None and photo.image.name == name and default_storage.exists(name):
+                continue
+            if default_storage.exists(name):
+                default_storage.delete(name)
+            stored = default_storage.save(name, ContentFile(svg.encode()))
+            if photo is None:
+                PropertyPhoto.objects.create(property=prop, position=i, caption=caption, image=stored)
+            else:
+                PropertyPhoto.objects.filter(pk=photo.pk).update(image=stored, url="", caption=caption)
 
     def _channels(self, props: list[Property]) -> None:
         """A Booking.com connection to the local simulator and an Airbnb iCal feed on the sandbox host."""
@@ -323,7 +346,8 @@ class Command(BaseCommand):
                 "currency": bcom_prop.currency,
             },
         )
-        if not ChannelConnection.objects.filter(property=bcom_prop, platform="booking_com").exists():
+        conn = ChannelConnection.objects.filter(property=bcom_prop, platform="booking_com").first()
+        if conn is None:
             conn = ChannelConnection(
                 property=bcom_prop,
                 platform="booking_com",
@@ -337,23 +361,77 @@ class Command(BaseCommand):
             )
             conn.set_secret("access_token", "demo-sim-secret")
             conn.save()
-        start = timezone.localdate() + timedelta(days=40)
-        end = start + timedelta(days=4)
+        elif conn.base_url.endswith("/sandbox/booking_com") and conn.base_url != f"{site}/sandbox/booking_com":
+            # The demo now runs on another port: its simulator moved with it.
+            ChannelConnection.objects.filter(pk=conn.pk).update(base_url=f"{site}/sandbox/booking_com")
+        self._simulator_reservations(bcom_prop, SimListing.objects.get(hotel_code="1000001"))
+        from apps.channels.services import connection_sync_now
+
+        connection_sync_now(connection_id=conn.pk)  # the simulator gets the whole calendar at start
+
+        uid = "demo-airbnb-1@airbnb.com"
+        block = AvailabilityBlock.objects.filter(property=ical_prop, external_uid=uid).first()
+        if block is not None:
+            start, end = block.start_date, block.end_date  # imported already: the feed stays as it was
+        else:
+            start = self._free_window(ical_prop, timezone.localdate() + timedelta(days=30), nights=4)
+            end = start + timedelta(days=4)
         feed = (
             "BEGIN:VCALENDAR\r\nPRODID:-//Airbnb Inc//Hosting Calendar 1.0//EN\r\nVERSION:2.0\r\n"
             f"BEGIN:VEVENT\r\nDTEND;VALUE=DATE:{end:%Y%m%d}\r\nDTSTART;VALUE=DATE:{start:%Y%m%d}\r\n"
             "UID:demo-airbnb-1@airbnb.com\r\nSUMMARY:Reserved\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
         )
         ical_host.feed_set(name="demo-airbnb", body=feed)
-        ChannelConnection.objects.get_or_create(
+        ical_url = f"{site}/sandbox/ical/demo-airbnb.ics"
+        ical_conn, created = ChannelConnection.objects.get_or_create(
             property=ical_prop,
             platform="ical",
-            defaults={
-                "label": "Airbnb iCal feed (sandbox)",
-                "ical_source": "airbnb",
-                "ical_import_url": f"{site}/sandbox/ical/demo-airbnb.ics",
-            },
+            defaults={"label": "Airbnb iCal feed (sandbox)", "ical_source": "airbnb", "ical_import_url": ical_url},
         )
+        if not created and ical_conn.ical_import_url.endswith("/sandbox/ical/demo-airbnb.ics"):
+            ChannelConnection.objects.filter(pk=ical_conn.pk).update(ical_import_url=ical_url)
+
+    def _simulator_reservations(self, prop: Property, listing) -> None:
+        """The simulator knows the seeded Booking.com bookings of its hotel (already acknowledged, so
+        they are not pulled again), as the platform would: no "missing on the platform" at start."""
+        from apps.sandbox.models import SimReservation
+
+        now = timezone.now()
+        for booking in Booking.objects.filter(property=prop, source=BookingSource.BOOKING_COM).select_related("guest"):
+            cancelled = booking.status == BookingStatus.CANCELLED
+            guest = booking.guest
+            SimReservation.objects.get_or_create(
+                res_id=booking.external_id,
+                defaults={
+                    "listing": listing,
+                    "status": SimReservation.Status.CANCELLED if cancelled else SimReservation.Status.BOOKED,
+                    "check_in": booking.check_in,
+                    "check_out": booking.check_out,
+                    "guests": booking.guests,
+                    "first_name": guest.first_name if guest else "Guest",
+                    "last_name": guest.last_name if guest else "",
+                    "email": guest.email if guest else "",
+                    "total": booking.total_price,
+                    "currency": booking.currency,
+                    "version": 2 if cancelled else 1,
+                    "acked_version": 2 if cancelled else 1,
+                    "new_acked_at": now,
+                },
+            )
+
+    def _free_window(self, prop: Property, first: date, *, nights: int) -> date:
+        """The first arrival day from ``first`` on with ``nights`` free nights (no booking, no block)."""
+        from apps.availability.models import OccupiedNight
+
+        taken = set(
+            OccupiedNight.objects.filter(
+                property=prop, night__gte=first, night__lt=first + timedelta(days=365)
+            ).values_list("night", flat=True)
+        )
+        day = first
+        while any(day + timedelta(days=i) in taken for i in range(nights)):
+            day += timedelta(days=1)
+        return day
 
     def _rules(self, prop: Property) -> None:
         if PricingRule.objects.filter(property=prop).exists():

@@ -1,0 +1,69 @@
+"""A fresh demo opens clean: seed_demo on a live server (the simulators over real HTTP), then what a
+new user sees first: no reconciliation difference, an iCal import without conflict, no alert, drawn
+photos that differ per home; and seeding again changes nothing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from apps.bookings.models import Booking, BookingSource
+from apps.channels import ical
+from apps.channels.models import ChannelAlert, ChannelConnection, ReconciliationRun
+from apps.properties.models import Property, PropertyPhoto
+from apps.sandbox.models import SimReservation
+
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+def test_fresh_demo_is_clean_and_seeding_again_changes_nothing(live_server, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    with override_settings(SITE_URL=live_server.url):
+        call_command("seed_demo", verbosity=0)
+        counts = (Property.objects.count(), Booking.objects.count(), PropertyPhoto.objects.count())
+        assert counts[0] == 14 and counts[1] > 300 and counts[2] == 42
+        assert set(Booking.objects.values_list("source", flat=True)) >= {
+            "direct",
+            "airbnb",
+            "booking_com",
+            "expedia",
+            "fewo_direkt",
+            "google_vr",
+        }
+
+        # The simulator knows the seeded Booking.com bookings of its hotel: reconcile finds nothing.
+        bcom = ChannelConnection.objects.get(platform="booking_com")
+        assert bcom.base_url == f"{live_server.url}/sandbox/booking_com"
+        ours = Booking.objects.filter(property=bcom.property, source=BookingSource.BOOKING_COM)
+        assert ours.exists()
+        assert set(SimReservation.objects.values_list("res_id", flat=True)) == set(
+            ours.values_list("external_id", flat=True)
+        )
+        out = io.StringIO()
+        call_command("reconcile", stdout=out)
+        assert "no differences" in out.getvalue(), out.getvalue()
+        assert "{" not in out.getvalue()  # a sentence, not a Python repr
+        assert ReconciliationRun.objects.get().status == "ok"
+
+        # The Airbnb feed takes free dates: the import creates its block without a conflict.
+        feed = ChannelConnection.objects.get(platform="ical")
+        result = ical.import_connection(connection_id=feed.pk)
+        assert result.ok and result.created == ["demo-airbnb-1@airbnb.com"] and not result.conflicts
+        assert not ChannelAlert.objects.exists()
+
+        # Drawn photos: three per home, files on disk, different between homes.
+        svgs = set()
+        for photo in PropertyPhoto.objects.select_related("property"):
+            assert photo.image.name.startswith(f"demo/{photo.property.slug}-") and not photo.url
+            svgs.add((tmp_path / photo.image.name).read_text())
+        assert len(svgs) == 42
+        assert all("<svg" in s and "http" not in s.replace("http://www.w3.org/2000/svg", "") for s in svgs)
+
+        call_command("seed_demo", verbosity=0)
+        assert (Property.objects.count(), Booking.objects.count(), PropertyPhoto.objects.count()) == counts
+        assert ical.import_connection(connection_id=feed.pk).unchanged == 1  # the feed kept its dates
+        call_command("audit_calendar")
+    assert not ChannelAlert.objects.exists()
