@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.framing.FrameAncestorsMiddleware",  # frame-ancestors 'none' except the booking widget
 ]
 
 ROOT_URLCONF = "pms.urls"

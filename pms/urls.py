@@ -1,11 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from apps.core import observability
 from apps.core import views as core_views
 
 urlpatterns = [
+    # Every browser asks for /favicon.ico (the admin and the API docs too): served, never a 404.
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.ico"), permanent=True), name="favicon"),
     path("admin/", admin.site.urls),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
@@ -21,6 +25,6 @@ if getattr(settings, "SANDBOX_ENABLED", False):
     urlpatterns.insert(0, path("sandbox/", include("apps.sandbox.urls")))
 
 if settings.DEBUG:  # the demo serves uploaded and drawn photos itself (production: the web server or S3)
-    from django.conf.urls.static import static
+    from django.conf.urls.static import static as serve_files
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    urlpatterns += serve_files(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -50,7 +50,6 @@ def _context(booking: Booking, **extra: Any) -> dict[str, Any]:
         "property": prop,
         "guest": booking.guest,
         "times": selectors.stay_times(prop=prop, check_in=booking.check_in, check_out=booking.check_out),
-        "breakdown": selectors.price_lines(booking.price_snapshot or {}),
         "confirmation_url": tokens.confirmation_url(reference=booking.reference),
         "portal_request_url": settings.SITE_URL.rstrip("/") + reverse("storefront:portal_request"),
         "site_url": settings.SITE_URL.rstrip("/"),
@@ -59,7 +58,11 @@ def _context(booking: Booking, **extra: Any) -> dict[str, Any]:
 
 
 def _send(*, booking: Booking, template: str, context: dict[str, Any]) -> int:
+    from apps.storefront import selectors
+
     with translation.override(_language(booking)):
+        # Price lines are worded in the guest's language, like the rest of the e-mail.
+        context = {**context, "breakdown": selectors.price_lines(booking.price_snapshot or {})}
         subject = render_to_string(f"emails/{template}_subject.txt", context).strip().replace("\n", " ")
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)

@@ -63,6 +63,7 @@ class PaymentStatus(models.TextChoices):
     REFUNDED = "refunded", "Refunded"
     FAILED = "failed", "Failed"
     NOT_REQUIRED = "not_required", "Not required (paid on the channel)"
+    VOID = "void", "Void (cancelled before payment, nothing charged)"
 
 
 class GuestQuerySet(models.QuerySet):

@@ -102,7 +102,8 @@ def refund_amount(
 
 
 def _when(dt: datetime, tz) -> str:
-    return formats.date_format(timezone.localtime(dt, tz), "j F Y, H:i")
+    # Translators: a date with time, e.g. "9 March 2027, 15:00" (German "9. März 2027, 15:00").
+    return formats.date_format(timezone.localtime(dt, tz), _("j F Y, H:i"))
 
 
 def describe(policy: str) -> str:
@@ -123,16 +124,23 @@ def describe(policy: str) -> str:
     return ""
 
 
-def describe_for_stay(*, policy: str, starts_at: datetime, booked_at: datetime | None = None, tz=None) -> list[str]:
-    """The deadlines of this stay as dated lines (in the property's time zone), for checkout and the portal."""
+def describe_for_stay(
+    *, policy: str, starts_at: datetime, booked_at: datetime | None = None, tz=None, now: datetime | None = None
+) -> list[str]:
+    """The deadlines of this stay as dated lines (in the property's time zone), for checkout and the portal.
+    Deadlines that have passed by ``now`` are left out."""
     p = get_policy(policy)
     tz = tz or starts_at.tzinfo
+    now = now or timezone.now()
     lines: list[str] = []
     if p.grace is not None and booked_at is not None and starts_at - booked_at >= (p.grace_min_lead or timedelta(0)):
         until = min(booked_at + p.grace, starts_at - (p.grace_min_lead or timedelta(0)))
-        lines.append(_("Full refund if you cancel before %(when)s.") % {"when": _when(until, tz)})
+        if until > now:
+            lines.append(_("Full refund if you cancel before %(when)s.") % {"when": _when(until, tz)})
     for tier in p.tiers:
         deadline = starts_at - tier.before
+        if deadline <= now:
+            continue
         if tier.share == FULL:
             lines.append(_("Full refund if you cancel before %(when)s.") % {"when": _when(deadline, tz)})
         else:
@@ -140,5 +148,5 @@ def describe_for_stay(*, policy: str, starts_at: datetime, booked_at: datetime |
                 _("%(percent)s%% refund if you cancel before %(when)s.")
                 % {"percent": int(tier.share * 100), "when": _when(deadline, tz)}
             )
-    lines.append(_("No refund after that."))
+    lines.append(_("No refund after that.") if lines else _("No refund if you cancel now."))
     return lines

@@ -407,6 +407,9 @@ def booking_transition(
             booking.cancellation_reason = reason[:2000]
             booking.hold_expires_at = None
             fields += ["cancelled_at", "cancellation_reason", "hold_expires_at"]
+            if booking.payment_status == PaymentStatus.PENDING:  # e.g. a lapsed hold: nothing is pending any more
+                booking.payment_status = PaymentStatus.VOID
+                fields.append("payment_status")
 
         now_blocking = to_status in BLOCKING_STATUSES
         span = {"property_id": booking.property_id, "start": booking.check_in, "end": booking.check_out}

@@ -1,5 +1,9 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.http import Http404
+from django.templatetags.static import static
+from django.urls import reverse
+from django.utils.html import format_html
 from guardian.admin import GuardedModelAdminMixin
 
 from apps.core.admin_mixins import OwnerScopedAdmin, OwnerScopedInline
@@ -24,7 +28,7 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
     list_select_related = ("owner",)
     prepopulated_fields = {"slug": ("name",)}
     inlines = [PropertyPhotoInline]
-    readonly_fields = ("created_at", "updated_at")
+    readonly_fields = ("created_at", "updated_at", "booking_widget")
     actions = ["action_archive"]
     fieldsets = (
         (None, {"fields": ("owner", "name", "slug", "status", "description", "house_rules")}),
@@ -47,8 +51,36 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
                 ),
             },
         ),
+        ("Booking widget for your own website", {"fields": ("booking_widget",)}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     )
+
+    @admin.display(description="Snippet")
+    def booking_widget(self, obj: Property | None) -> str:
+        """The embeddable booking widget (spec 2.2): calendar and price, "Book now" opens our checkout."""
+        if obj is None or not obj.pk:
+            return "Save the home first."
+        site = settings.SITE_URL.rstrip("/")
+        url = site + reverse("storefront:embed", kwargs={"slug": obj.slug})
+        iframe = (
+            f'<iframe src="{url}" title="{obj.name}: availability and prices" width="100%" height="640" '
+            f'style="border:0;max-width:720px" loading="lazy"></iframe>'
+        )
+        script = f'<script src="{site}{static("storefront/embed.js")}" data-home="{obj.slug}" async></script>'
+        note = "" if obj.status == Property.Status.ACTIVE else " It shows once the home is active."
+        return format_html(
+            "<div data-widget-snippet><p>Copy one of these into your website's HTML: the frame as it is, or the "
+            "script, which sizes the frame to its content. Guests pick dates, see the price and book here."
+            "{}</p>"
+            '<p><label>Frame<br><textarea readonly rows="3" cols="110" onclick="this.select()">{}</textarea>'
+            "</label></p>"
+            '<p><label>Script<br><textarea readonly rows="2" cols="110" onclick="this.select()">{}</textarea>'
+            '</label></p><p><a href="{}" target="_blank" rel="noopener">Preview the widget</a></p></div>',
+            note,
+            iframe,
+            script,
+            url,
+        )
 
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)

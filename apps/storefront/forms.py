@@ -95,7 +95,9 @@ class SearchForm(StayMixin, forms.Form):
 
     def __init__(self, *args, amenity_choices: list[str] = (), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["amenities"].choices = [(a, a.replace("_", " ").capitalize()) for a in amenity_choices]
+        from .selectors import amenity_label
+
+        self.fields["amenities"].choices = [(a, amenity_label(a)) for a in amenity_choices]
 
 
 class StayForm(StayMixin, forms.Form):

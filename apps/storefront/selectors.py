@@ -29,12 +29,60 @@ _LINE_LABELS = {
     "last_minute": lambda: _("Last-minute discount"),
 }
 
+#: Common names owners give their rules (and the demo's), shown in the guest's language; any other
+#: name is shown as the owner wrote it.
+_COMMON_RULE_NAMES = {
+    "weekend": lambda: _("Weekend"),
+    "summer season": lambda: _("Summer season"),
+    "high season": lambda: _("High season"),
+    "low season": lambda: _("Low season"),
+    "weekly discount": lambda: _("Weekly discount"),
+    "monthly discount": lambda: _("Monthly discount"),
+    "last minute": lambda: _("Last-minute discount"),
+    "last-minute discount": lambda: _("Last-minute discount"),
+    "tourist tax": lambda: _("Tourist tax"),
+    "city tax": lambda: _("City tax"),
+    "vat": lambda: _("VAT"),
+    "cleaning fee": lambda: _("Cleaning fee"),
+    "extra guests": lambda: _("Extra-guest fee"),
+}
+
+#: Amenities guests read in their language (unknown codes: "hot_tub" -> "Hot tub").
+AMENITY_LABELS = {
+    "wifi": lambda: _("Wi-Fi"),
+    "kitchen": lambda: _("Kitchen"),
+    "washer": lambda: _("Washing machine"),
+    "balcony": lambda: _("Balcony"),
+    "terrace": lambda: _("Terrace"),
+    "garden": lambda: _("Garden"),
+    "parking": lambda: _("Parking"),
+    "elevator": lambda: _("Lift"),
+    "crib": lambda: _("Cot"),
+    "air_conditioning": lambda: _("Air conditioning"),
+    "sauna": lambda: _("Sauna"),
+    "pool": lambda: _("Pool"),
+    "fireplace": lambda: _("Fireplace"),
+    "canoe": lambda: _("Canoe"),
+}
+
+
+def amenity_label(code: str) -> str:
+    make = AMENITY_LABELS.get(str(code))
+    return make() if make else str(code).replace("_", " ").capitalize()
+
+
+def line_label(label: str) -> str:
+    """A rule's or fee's name in the guest's language when it is a common one."""
+    make = _COMMON_RULE_NAMES.get(str(label).strip().casefold())
+    return make() if make else label
+
+
 #: Guest-facing messages for stay-check reason codes (the service's English message is the fallback).
 _REASON_MESSAGES = {
     "over_capacity": lambda r: _("This home sleeps at most %(n)s guests.") % {"n": r.get("max_guests", "?")},
     "min_stay": lambda r: _("The minimum stay for these dates is %(n)s nights.") % {"n": r.get("min_stay", "?")},
     "max_stay": lambda r: _("The maximum stay for these dates is %(n)s nights.") % {"n": r.get("max_stay", "?")},
-    "too_short_notice": lambda r: _("This stay starts too soon to be booked online."),
+    "too_short_notice": lambda r: _notice_message(r),
     "beyond_max_advance": lambda r: (
         _("Stays can be booked at most %(n)s days ahead.") % {"n": r.get("max_advance_days", "?")}
     ),
@@ -43,6 +91,23 @@ _REASON_MESSAGES = {
     "closed_to_arrival": lambda r: _("Arrival is not possible on the chosen check-in day."),
     "closed_to_departure": lambda r: _("Departure is not possible on the chosen check-out day."),
 }
+
+
+def _notice_message(reason: dict[str, Any]) -> str:
+    """Say how much notice this home needs (the stay check only says that it is too little)."""
+    hours = reason.get("min_notice_hours")
+    if str(reason.get("message", "")).endswith("in the past."):
+        return _("This stay starts in the past.")
+    if not isinstance(hours, int) or hours <= 0:
+        return _("This stay starts too soon to be booked online.")
+    if hours % 24 == 0:
+        days = hours // 24
+        needed = ngettext("%(n)s day", "%(n)s days", days) % {"n": days}
+    else:
+        needed = ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}
+    return _("This stay starts too soon: this home must be booked at least %(time)s before check-in.") % {
+        "time": needed
+    }
 
 
 def property_public_get(*, slug: str) -> Property | None:
@@ -109,22 +174,21 @@ def price_lines(snapshot: dict[str, Any]) -> dict[str, Any]:
         return {"lines": [], "total": None, "currency": ""}
     nights = snapshot.get("nights") or []
     lines: list[dict[str, Any]] = []
-    rent = _dec(snapshot.get("rent"))
-    if rent is None:
-        rent = sum((_dec(n.get("final")) or Decimal(0) for n in nights), Decimal(0))
     if nights:
+        # The nights line is the nights' own prices: the stay discounts follow as lines of their own
+        # (``rent`` in the snapshot is after them), so the lines always add up to the total.
         finals = [_dec(n.get("final")) for n in nights]
-        same = len({f for f in finals}) == 1
+        amount = sum((f or Decimal(0) for f in finals), Decimal(0))
+        same = len(set(finals)) == 1
         n = len(nights)
         if same and finals[0] is not None:
             label = ngettext("%(price)s × %(n)s night", "%(price)s × %(n)s nights", n) % {
                 "price": format_money(finals[0], snapshot.get("currency", "")),
                 "n": n,
             }
-            lines.append({"label": label, "amount": rent, "code": "rent"})
         else:
             label = ngettext("%(n)s night", "%(n)s nights", n) % {"n": n}
-            lines.append({"label": label, "amount": rent, "code": "rent"})
+        lines.append({"label": label, "amount": amount, "code": "rent"})
     for group in ("stay_adjustments", "fees", "taxes"):
         for item in snapshot.get(group) or []:
             if not isinstance(item, dict):
@@ -134,11 +198,22 @@ def price_lines(snapshot: dict[str, Any]) -> dict[str, Any]:
                 continue
             code = item.get("code") or item.get("rule_type") or ""
             make = _LINE_LABELS.get(code)
-            label = item.get("label") or item.get("name") or code
-            if make and (not item.get("label") or item.get("label") in ("Cleaning fee",)):
-                label = make()
+            label = item.get("label") or item.get("name") or ""
+            label = line_label(label) if label else (make() if make else code)
             lines.append({"label": label, "amount": amount, "code": code, "group": group})
     return {"lines": lines, "total": _dec(snapshot.get("total")), "currency": snapshot.get("currency", "")}
+
+
+def refunds_given(*, booking: Booking) -> list[dict[str, Any]]:
+    """Refunds of this booking as the guest sees them (amount, whether the money is on its way or
+    back already, when), newest last; failed attempts are not shown."""
+    from apps.payments.selectors import refunds_for_booking
+
+    return [
+        {"amount": r.amount, "currency": r.currency, "done": r.status == "succeeded", "at": r.created_at}
+        for r in refunds_for_booking(booking=booking)
+        if r.status != "failed" and r.amount > 0
+    ]
 
 
 @dataclass(frozen=True)
@@ -202,6 +277,22 @@ def month_grid(*, first: date, days: dict[date, Any]) -> list[list[tuple[date, A
         week += [None] * (7 - len(week))
         weeks.append(week)
     return weeks
+
+
+def last_departure(*, days: dict[date, Any], check_in: date, limit: int = 366) -> date | None:
+    """The latest day a stay arriving on ``check_in`` can end: the first day, after the arrival day,
+    whose night is not free (another stay's arrival day can be a departure day), or the first day
+    past the calendar shown. None if the arrival night itself is taken."""
+    first = days.get(check_in)
+    if first is None or first.status != "available":
+        return None
+    d = check_in + timedelta(days=1)
+    for _i in range(limit):
+        info = days.get(d)
+        if info is None or info.status != "available":  # beyond the calendar shown, or taken
+            return d
+        d += timedelta(days=1)
+    return d
 
 
 def nearest_alternatives(

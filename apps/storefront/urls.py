@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.search, name="search"),
     path("properties/<slug:slug>/", views.property_detail, name="property"),
     path("properties/<slug:slug>/book/", views.checkout_details, name="checkout"),
+    path("embed/<slug:slug>/", views.embed, name="embed"),
     path("checkout/payment/", views.checkout_payment, name="payment"),
     path("bookings/<str:reference>/", views.confirmation, name="confirmation"),
     path("bookings/<str:reference>/calendar.ics", views.confirmation_ics, name="confirmation_ics"),

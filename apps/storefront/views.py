@@ -16,8 +16,9 @@ from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.bookings import tokens
@@ -116,28 +117,35 @@ def _month_param(value: str | None) -> date | None:
         return None
 
 
-@require_GET
-def property_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def _stay_and_calendar(request: HttpRequest, prop, *, months_shown: int = 2, anchor: str = "availability") -> dict:
+    """The stay being picked (form, check, quote, reasons, alternatives) and the month calendar, for
+    the property page and the embeddable widget."""
     from apps.availability.selectors import calendar_days, stay_check
 
-    prop = selectors.property_public_get(slug=slug)
-    if prop is None:
-        raise Http404(_("This home is not available."))
-    _release_own_lapsed_hold(request)
     today = selectors.local_today(prop=prop)
-    has_stay = bool(request.GET.get("check_in") or request.GET.get("check_out"))
-    stay_form = StayForm(request.GET if has_stay else None, initial={"guests": request.GET.get("guests") or 2})
+    # The form is checked once it was sent (both fields present). A first click in the calendar
+    # picks only the arrival day: no "required" error then, but a hint to pick the departure day.
+    has_stay = "check_out" in request.GET and "check_in" in request.GET
+    picked_in = None if has_stay else _parse_date(request.GET.get("check_in"))
+    stay_form = StayForm(
+        request.GET if has_stay else None,
+        initial={"guests": request.GET.get("guests") or 2, "check_in": picked_in},
+    )
     stay = _stay_from(stay_form)
 
     month = _month_param(request.GET.get("month")) or selectors.month_start(stay[0] if stay else today)
     # Clamp to the next few years: a month far ahead (?month=9999-12) overflowed ``date`` below.
     month = min(max(month, selectors.month_start(today)), selectors.add_months(selectors.month_start(today), 60))
-    end = selectors.add_months(month, 2)
-    days = {d.date: d for d in calendar_days(prop=prop, start=month, end=end)}
-    selected_in = stay[0] if stay else _parse_date(request.GET.get("check_in"))
+    end = selectors.add_months(month, months_shown)
+    selected_in = stay[0] if stay else picked_in
     selected_out = stay[1] if stay else None
+    first = month if not selected_in or selected_in >= month or (month - selected_in).days > 366 else selected_in
+    days = {d.date: d for d in calendar_days(prop=prop, start=first, end=end)}
+    # While the departure day is being picked: every day up to the first taken night after the
+    # arrival day may be it (another stay's arrival day included: dates are half-open).
+    last_out = selectors.last_departure(days=days, check_in=selected_in) if selected_in and not selected_out else None
     months = []
-    for first in (month, selectors.add_months(month, 1)):
+    for first in [selectors.add_months(month, i) for i in range(months_shown)]:
         weeks = selectors.month_grid(first=first, days=days)
         rows = []
         for week in weeks:
@@ -156,7 +164,8 @@ def property_detail(request: HttpRequest, slug: str) -> HttpResponse:
                             selected_in and (d == selected_in or (selected_out and selected_in <= d < selected_out))
                         ),
                         "checkout": bool(selected_out and d == selected_out),
-                        "url": _select_day_url(request, d, selected_in, selected_out),
+                        "can_checkout": bool(last_out and selected_in < d <= last_out),
+                        "url": _select_day_url(request, d, selected_in, selected_out, last_out, anchor=anchor),
                     }
                 )
             rows.append(row)
@@ -173,32 +182,78 @@ def property_detail(request: HttpRequest, slug: str) -> HttpResponse:
             alternatives = selectors.nearest_alternatives(
                 prop=prop, check_in=stay[0], check_out=stay[1], guests=stay[2]
             )
+    return {
+        "months": months,
+        "prev_month": selectors.add_months(month, -1) if month > selectors.month_start(today) else None,
+        "next_month": selectors.add_months(month, 1),
+        "stay_form": stay_form,
+        "stay": stay,
+        "picking_out": bool(picked_in and not stay),
+        "check": check,
+        "quote": quote,
+        "reasons": reasons,
+        "alternatives": alternatives,
+        "book_url": (
+            reverse("storefront:checkout", kwargs={"slug": prop.slug}) + "?" + _stay_query(*stay) if stay else ""
+        ),
+        "policy": selectors.cancellation_policy(prop=prop, check_in=stay[0] if stay else None),
+        "today": today,
+    }
+
+
+@require_GET
+def property_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    prop = selectors.property_public_get(slug=slug)
+    if prop is None:
+        raise Http404(_("This home is not available."))
+    _release_own_lapsed_hold(request)
+    ctx = _stay_and_calendar(request, prop)
+    today = ctx.pop("today")
     reviews, review_stats = selectors.reviews_for(prop=prop)
     return render(
         request,
         "storefront/property.html",
         {
+            **ctx,
             "property": prop,
             "photos": list(prop.photos.all()),
-            "amenities": [a.replace("_", " ").capitalize() for a in prop.amenities or []],
-            "months": months,
-            "prev_month": selectors.add_months(month, -1) if month > selectors.month_start(today) else None,
-            "next_month": selectors.add_months(month, 1),
-            "stay_form": stay_form,
-            "stay": stay,
-            "check": check,
-            "quote": quote,
-            "reasons": reasons,
-            "alternatives": alternatives,
-            "book_url": (
-                reverse("storefront:checkout", kwargs={"slug": prop.slug}) + "?" + _stay_query(*stay) if stay else ""
-            ),
-            "policy": selectors.cancellation_policy(prop=prop, check_in=stay[0] if stay else None),
+            "amenities": [selectors.amenity_label(a) for a in prop.amenities or []],
             "reviews": reviews,
             "review_stats": review_stats,
             "times": selectors.stay_times(prop=prop, check_in=today, check_out=today),
         },
     )
+
+
+@require_GET
+@xframe_options_exempt
+def embed(request: HttpRequest, slug: str) -> HttpResponse:
+    """The booking widget owners put on their own website (spec 2.2): this home's availability
+    calendar and the price of the picked stay; "Book now" hands off to our checkout in a new tab.
+    The only page that may be framed, by any site (the snippet is public, like the home itself)."""
+    prop = selectors.property_public_get(slug=slug)
+    if prop is None:
+        raise Http404(_("This home is not available."))
+    language = request.GET.get("lang", "")  # the snippet may fix the language; else the visitor's
+    with translation.override(language if language in dict(settings.LANGUAGES) else translation.get_language()):
+        ctx = _stay_and_calendar(request, prop, months_shown=2, anchor="cal")
+        ctx.pop("today")
+        site = settings.SITE_URL.rstrip("/")
+        response = render(
+            request,
+            "storefront/embed.html",
+            {
+                **ctx,
+                "property": prop,
+                "lang": language if language in dict(settings.LANGUAGES) else "",
+                "photo": selectors.first_photos(property_ids=[prop.pk]).get(prop.pk),
+                "book_url": site + ctx["book_url"] if ctx["book_url"] else "",
+                "property_url": site + reverse("storefront:property", kwargs={"slug": prop.slug}),
+            },
+        )
+    response["Content-Security-Policy"] = "frame-ancestors *"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 def _parse_date(value: str | None) -> date | None:
@@ -208,18 +263,27 @@ def _parse_date(value: str | None) -> date | None:
         return None
 
 
-def _select_day_url(request: HttpRequest, d: date, check_in: date | None, check_out: date | None) -> str:
-    """Clicking a day picks check-in, then check-out (works without JavaScript)."""
+def _select_day_url(
+    request: HttpRequest,
+    d: date,
+    check_in: date | None,
+    check_out: date | None,
+    last_out: date | None = None,
+    *,
+    anchor: str = "availability",
+) -> str:
+    """Clicking a day picks check-in, then check-out (works without JavaScript). A day past the first
+    taken night after the arrival day starts a new pick instead."""
     q = request.GET.copy()
     q.pop("month", None)
-    if check_in and not check_out and d > check_in:
+    if check_in and not check_out and d > check_in and (last_out is None or d <= last_out):
         q["check_out"] = d.isoformat()
     else:
         q["check_in"] = d.isoformat()
         q.pop("check_out", None)
     q.setdefault("guests", "2")
     q["month"] = (request.GET.get("month") or "").strip() or d.strftime("%Y-%m")
-    return "?" + q.urlencode() + "#availability"
+    return "?" + q.urlencode() + f"#{anchor}"
 
 
 # --- checkout ---------------------------------------------------------------------------------------
@@ -535,6 +599,7 @@ def _portal_context(booking: Booking, token: str) -> dict[str, Any]:
         "quote": selectors.price_lines(booking.price_snapshot or {}),
         "cancellable": cancellable,
         "refund": services.refund_preview(booking=booking) if cancellable else None,
+        "refunds": selectors.refunds_given(booking=booking),
         "policy": selectors.cancellation_policy(prop=prop, check_in=booking.check_in, booked_at=booking.created_at),
         "review": review,
         "review_allowed": review is None and selectors.review_allowed(booking=booking),

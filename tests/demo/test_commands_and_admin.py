@@ -16,7 +16,7 @@ from apps.availability.models import AvailabilityBlock
 from apps.channels.models import ChannelConnection, ReconciliationRun
 from apps.channels.reconciliation import describe_run, reconcile
 from apps.sandbox import ical_host
-from tests.channels.conftest import _clean_channel_redis, listing, make_connection  # noqa: F401
+from tests.channels.conftest import make_connection
 from tests.factories import future
 
 OTHER_KEY = "other:" + base64.b64encode(b"k" * 32).decode()

@@ -76,14 +76,30 @@ def test_check_in_is_property_local():
 @pytest.mark.parametrize("policy", ["flexible", "moderate", "strict"])
 def test_every_policy_is_described_for_guests(policy):
     assert policies.describe(policy).lower().startswith(policy)
-    lines = policies.describe_for_stay(policy=policy, starts_at=STARTS, booked_at=STARTS - 30 * D, tz=BERLIN)
+    lines = policies.describe_for_stay(
+        policy=policy, starts_at=STARTS, booked_at=STARTS - 30 * D, tz=BERLIN, now=STARTS - 30 * D
+    )
     assert lines[-1] == "No refund after that."
     assert all("2026" in line for line in lines[:-1])
 
 
 def test_strict_grace_deadline_is_dated():
-    lines = policies.describe_for_stay(policy="strict", starts_at=STARTS, booked_at=STARTS - 30 * D, tz=BERLIN)
+    lines = policies.describe_for_stay(
+        policy="strict", starts_at=STARTS, booked_at=STARTS - 30 * D, tz=BERLIN, now=STARTS - 30 * D
+    )
     assert lines[0].startswith("Full refund") and len(lines) == 3
+
+
+def test_deadlines_that_have_passed_are_not_listed():
+    def lines_at(now):
+        return policies.describe_for_stay(
+            policy="moderate", starts_at=STARTS, booked_at=STARTS - 30 * D, tz=BERLIN, now=now
+        )
+
+    assert len(lines_at(STARTS - 10 * D)) == 3  # full, 50 %, none
+    later = lines_at(STARTS - 3 * D)
+    assert len(later) == 2 and later[0].startswith("50% refund") and later[1] == "No refund after that."
+    assert lines_at(STARTS - timedelta(hours=2)) == ["No refund if you cancel now."]
 
 
 def test_unknown_policy_is_refused():

@@ -32,4 +32,6 @@ def stars(rating: Any) -> str:
 
 @register.filter
 def amenity_label(value: str) -> str:
-    return str(value).replace("_", " ").capitalize()
+    from apps.storefront.selectors import amenity_label as label
+
+    return label(value)
