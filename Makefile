@@ -15,6 +15,7 @@ export DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/$(DB_NAME)
 PORT ?= 8000
 STRIPE_SANDBOX_PORT ?= 8420
 ENV_FILE ?= .env
+SEED_ARGS ?=
 ENV_MARKER := \# Written by make demo
 DEMO_SETTINGS := \
   DEBUG=1 \
@@ -91,8 +92,7 @@ demo-env:
 demo: demo-ports db messages demo-env
 	$(DEMO_ENV) $(PY) manage.py migrate --noinput -v 0
 	$(DEMO_ENV) $(PY) manage.py setup_periodic_tasks -v 0
-	$(DEMO_ENV) $(PY) manage.py collectstatic --noinput -v 0
-	$(DEMO_ENV) $(PY) manage.py seed_demo
+	$(DEMO_ENV) $(PY) manage.py seed_demo $(SEED_ARGS)
 	@echo ""
 	@echo "  Guest pages: http://127.0.0.1:$(PORT)/"
 	@echo "  Admin:       http://127.0.0.1:$(PORT)/admin/"

@@ -103,3 +103,22 @@ def test_ical_test_connection_and_import_now(client, alice, bob, feed_conn, prop
     _action(client, "import_now", feed_conn)
     block.refresh_from_db()
     assert (block.start_date, block.end_date) == (future(20), future(23))
+
+
+@pytest.mark.django_db
+def test_simulate_reservation_without_dates_takes_the_first_free_stay(prop, listing):
+    """The README's command, as typed: no dates to make up; it avoids nights the PMS has booked."""
+    from apps.bookings import services as booking_services
+    from apps.sandbox.models import SimReservation
+
+    make_connection(prop, base_url="http://127.0.0.1:9/sandbox/booking_com", hotel_code=listing.hotel_code)
+    booking_services.booking_create(
+        property_id=prop.pk, check_in=future(14), check_out=future(18), guests=2, status="confirmed"
+    )
+    out = io.StringIO()
+    call_command("simulate_reservation", "--hotel", listing.hotel_code, stdout=out)
+    res = SimReservation.objects.get()
+    assert (res.check_in, res.check_out) == (future(18), future(21))
+    assert "Created Booking.com reservation" in out.getvalue()
+    with pytest.raises(CommandError, match="both"):
+        call_command("simulate_reservation", "--hotel", listing.hotel_code, "--check-in", str(future(40)))

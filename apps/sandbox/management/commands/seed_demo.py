@@ -213,8 +213,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--homes", type=int, default=len(PROPERTIES), help="Seed only the first N homes (a quick smoke test)."
+        )
 
-    def handle(self, *args, seed: int, **options):
+    def handle(self, *args, seed: int, homes: int, **options):
         import logging
 
         if options.get("verbosity", 1) < 2:
@@ -224,7 +227,7 @@ class Command(BaseCommand):
         users = self._users()
         today = timezone.localdate()
         created_props = []
-        for spec in PROPERTIES:
+        for spec in PROPERTIES[: max(2, homes)]:  # the two channel-connected homes at least
             prop, created = self._property(users, spec)
             created_props.append((prop, created))
         cohost = users["cohost"]
@@ -310,13 +313,12 @@ class Command(BaseCommand):
         from apps.core.demo_photos import photo_svgs
 
         photos = {p.position: p for p in PropertyPhoto.objects.filter(property=prop)}
-        if photos and not any(p.url.startswith("/static/demo/photo-") or p.image for p in photos.values()):
-            return  # the owner's own photos
         for i, (caption, svg) in enumerate(photo_svgs(slug=prop.slug, name=prop.name)):
             name = f"demo/{prop.slug}-{i + 1}.svg"
             photo = photos.get(i)
-            if photo is not None and photo.image.name == name and default_storage.exists(name):
-                continue
+            ours = photo is None or photo.image.name.startswith("demo/") or photo.url.startswith("/static/demo/")
+            if not ours or (photo is not None and photo.image.name == name and default_storage.exists(name)):
+                continue  # an owner's own photo, or drawn already
             if default_storage.exists(name):
                 default_storage.delete(name)
             stored = default_storage.save(name, ContentFile(svg.encode()))
