@@ -305,12 +305,12 @@ class Command(BaseCommand):
         return prop, created
 
     def _photos(self, prop: Property) -> None:
-        """Three drawn photos per home (apps/core/demo_photos.py) under MEDIA_ROOT/demo/; photos of an
+        """Three drawn photos per home (apps/sandbox/demo_photos.py) under MEDIA_ROOT/demo/; photos of an
         older seed (the shared placeholders) are replaced, and missing files are drawn again."""
         from django.core.files.base import ContentFile
         from django.core.files.storage import default_storage
 
-        from apps.core.demo_photos import photo_svgs
+        from apps.sandbox.demo_photos import photo_svgs
 
         photos = {p.position: p for p in PropertyPhoto.objects.filter(property=prop)}
         for i, (caption, svg) in enumerate(photo_svgs(slug=prop.slug, name=prop.name)):
