@@ -330,6 +330,7 @@ DE: dict[str, str | tuple[str, str]] = {
     "Photos, house rules and reviews": "Fotos, Hausregeln und Bewertungen",
     "Sent back to your card. It reaches your account within 5–10 business days.": "Auf Ihre Karte zurückgebucht. Der Betrag ist in 5–10 Werktagen auf Ihrem Konto.",
     "On its way back to your card.": "Wird auf Ihre Karte zurückgebucht.",
+    "No refund is due for this cancellation.": "Für diese Stornierung ist keine Erstattung fällig.",
 }
 
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bookings', '0002_booking_external_id_per_property'),
+        ('bookings', '0003_guest_contact_and_normalised_email'),
     ]
 
     operations = [
