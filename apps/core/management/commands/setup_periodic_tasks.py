@@ -26,4 +26,5 @@ class Command(BaseCommand):
             if spec.get("run_at_start") and task.last_run_at is None and task.start_time is None:
                 # django-celery-beat runs a never-run task with a start time as soon as beat starts.
                 PeriodicTask.objects.filter(pk=task.pk).update(start_time=timezone.now())
-            self.stdout.write(f"{'created' if created else 'updated'}: {spec['name']} -> {spec['task']}")
+            if options.get("verbosity", 1) >= 1:
+                self.stdout.write(f"{'created' if created else 'updated'}: {spec['name']} -> {spec['task']}")
