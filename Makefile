@@ -104,6 +104,8 @@ demo: demo-ports db messages demo-env
 	@echo ""
 	$(DEMO_ENV) WEB_PORT=$(PORT) PATH=$(VENV)/bin:$$PATH $(VENV)/bin/honcho start -e /dev/null -f Procfile.demo
 
-# Any management command with the demo's settings, e.g. make manage ARGS="reconcile"
+# Any management command with the demo's settings, e.g. make manage ARGS="reconcile": those of the last
+# `make demo` (its .env), unless DB_NAME / PORT / STRIPE_SANDBOX_PORT are given here.
+MANAGE_READS_ENV_FILE := $(if $(filter command,$(origin DB_NAME) $(origin PORT) $(origin STRIPE_SANDBOX_PORT)),,yes)
 manage: demo-venv
-	$(DEMO_ENV) $(PY) manage.py $(ARGS)
+	@if [ -n "$(MANAGE_READS_ENV_FILE)" ] && [ -n "$(ENV_FILE)" ] && head -1 "$(ENV_FILE)" 2>/dev/null | grep -q "^$(ENV_MARKER)"; 	then env -u DATABASE_URL $(PY) manage.py $(ARGS); 	else $(DEMO_ENV) $(PY) manage.py $(ARGS); fi
