@@ -22,9 +22,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 def test_fresh_demo_is_clean_and_seeding_again_changes_nothing(live_server, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     with override_settings(SITE_URL=live_server.url):
-        call_command("seed_demo", verbosity=0)
+        call_command("seed_demo", "--homes", "4", verbosity=0)  # both channel-connected homes and two more
         counts = (Property.objects.count(), Booking.objects.count(), PropertyPhoto.objects.count())
-        assert counts[0] == 14 and counts[1] > 300 and counts[2] == 42
+        assert counts[0] == 4 and counts[1] > 150 and counts[2] == 12
         assert set(Booking.objects.values_list("source", flat=True)) >= {
             "direct",
             "airbnb",
@@ -59,10 +59,10 @@ def test_fresh_demo_is_clean_and_seeding_again_changes_nothing(live_server, sett
         for photo in PropertyPhoto.objects.select_related("property"):
             assert photo.image.name.startswith(f"demo/{photo.property.slug}-") and not photo.url
             svgs.add((tmp_path / photo.image.name).read_text())
-        assert len(svgs) == 42
+        assert len(svgs) == 12
         assert all("<svg" in s and "http" not in s.replace("http://www.w3.org/2000/svg", "") for s in svgs)
 
-        call_command("seed_demo", verbosity=0)
+        call_command("seed_demo", "--homes", "4", verbosity=0)
         assert (Property.objects.count(), Booking.objects.count(), PropertyPhoto.objects.count()) == counts
         assert ical.import_connection(connection_id=feed.pk).unchanged == 1  # the feed kept its dates
         call_command("audit_calendar")
