@@ -42,14 +42,14 @@ def _language(booking: Booking) -> str:
 
 
 def _context(booking: Booking, **extra: Any) -> dict[str, Any]:
-    from apps.storefront import selectors
+    from . import presentation
 
     prop = booking.property
     return {
         "booking": booking,
         "property": prop,
         "guest": booking.guest,
-        "times": selectors.stay_times(prop=prop, check_in=booking.check_in, check_out=booking.check_out),
+        "times": presentation.stay_times(prop=prop, check_in=booking.check_in, check_out=booking.check_out),
         "confirmation_url": tokens.confirmation_url(reference=booking.reference),
         "portal_request_url": settings.SITE_URL.rstrip("/") + reverse("storefront:portal_request"),
         "site_url": settings.SITE_URL.rstrip("/"),
@@ -58,11 +58,11 @@ def _context(booking: Booking, **extra: Any) -> dict[str, Any]:
 
 
 def _send(*, booking: Booking, template: str, context: dict[str, Any]) -> int:
-    from apps.storefront import selectors
+    from . import presentation
 
     with translation.override(_language(booking)):
         # Price lines are worded in the guest's language, like the rest of the e-mail.
-        context = {**context, "breakdown": selectors.price_lines(booking.price_snapshot or {})}
+        context = {**context, "breakdown": presentation.price_lines(booking.price_snapshot or {})}
         subject = render_to_string(f"emails/{template}_subject.txt", context).strip().replace("\n", " ")
         text = render_to_string(f"emails/{template}.txt", context)
         html = render_to_string(f"emails/{template}.html", context)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import formats
+from django.utils.translation import get_language
 
 # Active ISO 4217 codes (2024). Minor units are 2 unless listed in ZERO_DECIMAL / THREE_DECIMAL.
 ISO_4217 = frozenset(
@@ -53,3 +56,26 @@ def to_minor(amount: Decimal, currency: str) -> int:
 
 def from_minor(amount: int, currency: str) -> Decimal:
     return round_money(Decimal(amount).scaleb(-minor_units(currency)), currency)
+
+
+# --- money as people read it, in the active language: "€1,200.00" (en), "1.200,00 €" (de) ---------
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "JPY": "¥"}
+
+
+def format_money(amount: Any, currency: str) -> str:
+    if amount is None or amount == "":
+        return ""
+    try:
+        value = Decimal(str(amount))
+    except (InvalidOperation, ValueError):
+        return str(amount)
+    places = minor_units(currency) if currency else 2
+    sign = "−" if value < 0 else ""
+    value = abs(value)
+    number = formats.number_format(value, decimal_pos=places, use_l10n=True, force_grouping=True)
+    symbol = SYMBOLS.get(currency, currency)
+    if (get_language() or "en").startswith("de"):
+        return f"{sign}{number}\u00a0{symbol}".strip()
+    if len(symbol) > 1:
+        return f"{sign}{symbol}\u00a0{number}"
+    return f"{sign}{symbol}{number}"
