@@ -24,7 +24,7 @@ from . import breaker
 from .adapters import adapter_class, get_adapter
 from .adapters.base import AdapterError, ChannelReservation, InboundMalformed, InboundRejected, reservation_check
 from .models import ChannelAlert, ChannelConnection, InboundKey, InboundMessage, Platform
-from .services import ApplyResult, alert_create, reservation_apply
+from .services import ApplyResult, alert_create, refusal_reclose, reservation_apply
 
 logger = logging.getLogger(__name__)
 
@@ -155,6 +155,7 @@ def _refuse_on_platform(connection: ChannelConnection, refusals: list[tuple[Chan
         except (AdapterError, NotImplementedError) as exc:
             errors.append(f"{res.external_id}: {exc}")
             logger.warning("could not refuse %s on %s: %s", res.external_id, connection.platform, exc)
+        refusal_reclose(connection=connection, reservation=res)  # the platform may have reopened the nights
     return errors
 
 

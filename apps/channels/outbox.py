@@ -2,7 +2,10 @@
 
 Runs inside the outbox dispatcher's transaction; delivery tasks are enqueued on commit.
 Pushes are state-based, so only events that change what the platforms show (availability,
-prices) create deliveries; a booking's own channel is not sent its own change back.
+prices) create deliveries, and every pushing connection gets one, the channel the change came from
+included: a push carries the core's current calendar, never the reservation itself, so it cannot
+echo anything, and it closes again whatever the platform reopened on its own (e.g. the nights of a
+reservation we refused).
 """
 
 from __future__ import annotations
@@ -46,8 +49,6 @@ def handle_event(event: SyncEvent) -> list[int]:
     for conn in push_connections(property_id=event.property_id):
         if only and conn.pk != only:
             continue
-        if not only and conn.platform == event.source:
-            continue  # the channel the change came from already knows it
         delivery, created = Delivery.objects.get_or_create(
             event=event,
             connection=conn,

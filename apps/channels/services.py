@@ -168,6 +168,27 @@ def reservation_apply(*, connection: ChannelConnection, reservation: ChannelRese
         return ApplyResult("invalid", existing.pk if existing else None, "A value is out of range.")
 
 
+def refusal_reclose(*, connection: ChannelConnection, reservation: ChannelReservation) -> SyncEvent:
+    """After a reservation was refused on its platform: the platform may have reopened the nights it
+    had sold (Booking.com does), so push the core's calendar for them to every connection again, the
+    refusing platform included. Called after the refusal went out (an earlier push would be undone)."""
+    with transaction.atomic():
+        return event_emit(
+            event_type=SyncEvent.Type.AVAILABILITY_UPDATED,
+            entity_type="property",
+            entity_id=connection.property_id,
+            property_id=connection.property_id,
+            source=connection.platform,
+            payload={
+                "property_id": connection.property_id,
+                "start": reservation.check_in,
+                "end": reservation.check_out,
+                "reason": "channel.refused",
+                "external_id": reservation.external_id,
+            },
+        )
+
+
 def connection_sync_now(*, connection_id: int) -> SyncEvent:
     """Push the whole calendar horizon to one connection (admin "sync now")."""
     conn = ChannelConnection.objects.get(pk=connection_id)

@@ -70,10 +70,17 @@ def test_pulled_reservation_closes_the_dates_on_the_other_channels(prop, listing
     )
 
 
-def test_booking_com_booking_is_not_pushed_back_to_booking_com(prop, listing, bcom):
+def test_booking_com_booking_gets_a_state_based_push_back_to_booking_com(prop, listing, bcom):
+    """Pushes carry the calendar, not the reservation: the channel the booking came from is pushed its
+    (closed) nights like every other channel, which nothing on the platform can mistake for a booking."""
     _res(listing)
     reservations_pull(connection_id=bcom.pk)
-    assert not Delivery.objects.filter(connection=bcom).exists()
+    delivery = Delivery.objects.get(connection=bcom)
+    assert delivery.status == Delivery.Status.SUCCEEDED
+    assert delivery.event.source == "booking_com"
+    assert SimReservation.objects.count() == 1  # no reservation echoed
+    days = SimCalendarDay.objects.filter(listing=listing, day__gte=future(20), day__lt=future(23))
+    assert days.count() == 3 and not any(d.open for d in days)
 
 
 def test_conflicting_reservation_is_refused_on_platform_and_alerted(prop, listing, bcom):

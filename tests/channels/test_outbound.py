@@ -71,9 +71,11 @@ def test_direct_booking_closes_dates_on_simulator(prop, listing, bcom):
     assert all(d.open for d in days)
 
 
-def test_own_channel_is_not_sent_its_booking_back(prop, listing, bcom):
+def test_own_channel_gets_the_state_based_push_too(prop, listing, bcom):
+    """State-based for every connection: the booking's own channel is pushed the calendar as well."""
     _book(prop, source="booking_com", external_id="999")
-    assert not Delivery.objects.filter(connection=bcom).exists()
+    assert Delivery.objects.get(connection=bcom).status == Delivery.Status.SUCCEEDED
+    assert _sim_closed(listing, 10, 3)
 
 
 def test_bad_credentials_dead_letter_and_alert(prop, listing, live_server):
