@@ -201,16 +201,28 @@ def avail_notif(request: HttpRequest) -> HttpResponse:
             fields[key] = closed
         updates.append((days, fields))
     with transaction.atomic():
+        _lock_listings([listing.pk])
         for days, fields in updates:
             _upsert_days(listing, days, fields)
     return ota_success(rs)
 
 
+def _lock_listings(listing_ids) -> None:
+    """Every write to a listing's calendar or reservations takes the listing's row lock first (several
+    listings in id order): a refusal freeing nights and an availability push of the same nights then
+    queue up instead of locking day rows (and the listing, for the day rows' foreign key) in opposite
+    orders, which deadlocked and answered 500."""
+    list(SimListing.objects.filter(pk__in=sorted(set(listing_ids))).order_by("pk").select_for_update())
+
+
 def _upsert_days(listing: SimListing, days: list[date], fields: dict) -> None:
+    """Set ``fields`` on the listing's days (created if missing). Callers hold the listing's lock."""
     if not fields:
         return
     existing = set(SimCalendarDay.objects.filter(listing=listing, day__in=days).values_list("day", flat=True))
-    SimCalendarDay.objects.bulk_create([SimCalendarDay(listing=listing, day=d) for d in days if d not in existing])
+    SimCalendarDay.objects.bulk_create(
+        [SimCalendarDay(listing=listing, day=d) for d in days if d not in existing], ignore_conflicts=True
+    )
     SimCalendarDay.objects.filter(listing=listing, day__in=days).update(**fields, updated_at=timezone.now())
 
 
@@ -236,6 +248,7 @@ def rate_notif(request: HttpRequest) -> HttpResponse:
             return ota_error(rs, "NOT_A_VALID_DATE", "Updates may reach at most one day into the past")
         updates.append((days, {"price": price, "currency": amt.get("CurrencyCode", listing.currency)}))
     with transaction.atomic():
+        _lock_listings([listing.pk])
         for days, fields in updates:
             _upsert_days(listing, days, fields)
     return ota_success(rs)
@@ -316,10 +329,10 @@ def _handle_ack(request: HttpRequest, account: str, *, modify: bool) -> HttpResp
     errors = list(root.iter(_q("Error")))
     refused = next((e for e in errors if e.get("Code") == "RESERVATION_REFUSED"), None)
     now = timezone.now()
+    mine = SimReservation.objects.filter(res_id__in=res_ids, listing__username=account, listing__simulator=SIMULATOR)
     with transaction.atomic():
-        for res in SimReservation.objects.select_for_update().filter(
-            res_id__in=res_ids, listing__username=account, listing__simulator=SIMULATOR
-        ):
+        _lock_listings(mine.values_list("listing_id", flat=True))
+        for res in mine.select_for_update(of=("self",)).select_related("listing").order_by("pk"):
             if refused is not None:
                 res.status = SimReservation.Status.REFUSED
                 res.refusal = (refused.text or refused.get("ShortText") or "")[:2000]
@@ -457,7 +470,7 @@ def create_reservation(
     the nights must be open on the simulator's calendar."""
     days = [check_in + timedelta(days=i) for i in range((check_out - check_in).days)]
     with transaction.atomic():
-        SimListing.objects.select_for_update().get(pk=listing.pk)
+        _lock_listings([listing.pk])
         closed = SimCalendarDay.objects.filter(listing=listing, day__in=days).filter(
             Q(rooms_to_sell=0) | Q(stop_sell=True)
         )
@@ -485,7 +498,8 @@ def modify_reservation(
     *, res: SimReservation, check_in: date | None = None, check_out: date | None = None, cancel: bool = False
 ) -> SimReservation:
     with transaction.atomic():
-        res = SimReservation.objects.select_for_update().get(pk=res.pk)
+        _lock_listings([res.listing_id])
+        res = SimReservation.objects.select_for_update(of=("self",)).select_related("listing").get(pk=res.pk)
         _free_nights(res)
         if cancel:
             res.status = SimReservation.Status.CANCELLED
