@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from typing import Any
 
 from rest_framework import exceptions, viewsets
 from rest_framework.filters import OrderingFilter
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.tenancy import can_manage_property
 
 from . import idempotency
+
+logger = logging.getLogger(__name__)
 
 #: Dates the API accepts (keeps date arithmetic far away from date.min / date.max).
 MIN_DATE = date(2000, 1, 1)
@@ -20,12 +24,13 @@ MAX_DATE = date(2100, 12, 31)
 
 class IdempotentDispatchMixin:
     """APIView.dispatch with the Idempotency-Key ledger around the handler (after authentication,
-    permissions and throttling, so 401/403/429 never claim a key)."""
+    permissions and throttling, so 401/403/429 never claim a key). Whatever fails, the answer is the
+    JSON error shape, never Django's HTML error page."""
 
     def dispatch(self, request, *args: Any, **kwargs: Any):
         self.args = args
         self.kwargs = kwargs
-        record = None
+        begun = idempotency.Begun()
         early_error = None
         if idempotency.wants_idempotency(request):
             try:
@@ -35,25 +40,59 @@ class IdempotentDispatchMixin:
         request = self.initialize_request(request, *args, **kwargs)
         self.request = request
         self.headers = self.default_response_headers
+        token = idempotency.activate(None)
         try:
-            self.initial(request, *args, **kwargs)
-            if early_error is not None:
-                raise early_error
-            record, replay = idempotency.begin(request)
-            if replay is not None:
-                response = replay
-            else:
-                if request.method.lower() in self.http_method_names:
-                    handler = getattr(self, request.method.lower(), self.http_method_not_allowed)
+            try:
+                self.initial(request, *args, **kwargs)
+                if early_error is not None:
+                    raise early_error
+                begun = idempotency.begin(request)
+                if begun.replay is not None:
+                    response = begun.replay
+                elif begun.recover is not None:
+                    response = self.idempotent_recover(begun.recover)
+                    response[idempotency.REPLAY_HEADER] = "true"
                 else:
-                    handler = self.http_method_not_allowed
-                response = handler(request, *args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - DRF's own pattern
-            response = self.handle_exception(exc)
-        self.response = self.finalize_response(request, response, *args, **kwargs)
-        if record is not None:
-            idempotency.finish(record, self.response)
-        return self.response
+                    idempotency.activate(begun.claim)
+                    if request.method.lower() in self.http_method_names:
+                        handler = getattr(self, request.method.lower(), self.http_method_not_allowed)
+                    else:
+                        handler = self.http_method_not_allowed
+                    response = handler(request, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - DRF's own pattern
+                response = self.handle_exception(exc)
+            idempotency.activate(None)
+            if begun.claim is not None and begun.recover is None and response.status_code >= 500:
+                # the write may have committed before the failure (e.g. the connection died while
+                # the answer was built): answer with what was committed
+                record = idempotency.committed(begun.claim)
+                if record is not None:
+                    try:
+                        response = self.idempotent_recover(record)
+                    except Exception:  # noqa: BLE001 - keep the error; the client's retry recovers
+                        logger.warning("could not rebuild the committed answer yet", exc_info=True)
+            try:
+                self.response = self.finalize_response(request, response, *args, **kwargs)
+            except Exception as exc:  # noqa: BLE001 - e.g. content negotiation on a broken request
+                self.response = self.finalize_response(request, self.handle_exception(exc), *args, **kwargs)
+            if begun.claim is not None:
+                idempotency.finish(begun.claim, self.response)
+            return self.response
+        finally:
+            idempotency.deactivate(token)
+
+    def idempotent_recover(self, record) -> Response:
+        """The answer to a request whose write committed but whose response was lost: the object as it
+        stands now. Views whose writes link themselves (``idempotency.write_linked``) provide
+        ``idempotent_response(obj, status_code)``."""
+        model = self.get_queryset().model if hasattr(self, "get_queryset") else None
+        respond = getattr(self, "idempotent_response", None)
+        if model is None or respond is None or record.resource_type != model._meta.label_lower:
+            raise exceptions.APIException("This request's outcome cannot be rebuilt here.")
+        obj = self.get_queryset().filter(pk=record.resource_id).first()
+        if obj is None:
+            raise exceptions.NotFound("What this request created is no longer visible to you.")
+        return respond(obj, record.resource_status or 200)
 
 
 class StableOrderingFilter(OrderingFilter):
@@ -82,6 +121,13 @@ class ApiViewSet(IdempotentDispatchMixin, viewsets.GenericViewSet):
 
     def get_queryset(self):
         return self.scoped_queryset()
+
+    def idempotent_response(self, obj, status_code: int) -> Response:
+        """How a committed object is answered when its request is retried (``idempotent_recover``)."""
+        serializer = self.get_serializer(obj)
+        success_headers = getattr(self, "get_success_headers", None)  # CreateModelMixin's
+        headers = success_headers(serializer.data) if status_code == 201 and success_headers else {}
+        return Response(serializer.data, status=status_code, headers=headers)
 
     def ensure_can_manage(self, prop) -> None:
         if not can_manage_property(self.request.user, prop):

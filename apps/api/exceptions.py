@@ -18,6 +18,9 @@ from apps.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
+#: seconds a client should wait after a 503 (a database connection or Redis that is unavailable)
+UNAVAILABLE_RETRY_AFTER = 2
+
 #: DRF exception class -> our stable error code.
 CODES: dict[type, str] = {
     exceptions.ValidationError: "validation_error",
@@ -42,6 +45,13 @@ class ApiError(exceptions.APIException):
         self.error_code = code
         self.message = message
         self.details = details or {}
+
+
+def unavailable_dependency(exc: BaseException) -> tuple[str, str] | None:
+    """(code, message) when ``exc`` means a backing service is unreachable for now, else None."""
+    from apps.core.errors import unavailable_dependency as core_unavailable
+
+    return core_unavailable(exc)
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -73,7 +83,19 @@ def _validation_message(details: Any) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """DRF's EXCEPTION_HANDLER: every exception becomes the error shape (never an HTML page)."""
     if isinstance(exc, ApiError):
-        return Response(error_body(exc.error_code, exc.message, exc.details), status=exc.status_code)
+        response = Response(error_body(exc.error_code, exc.message, exc.details), status=exc.status_code)
+        if getattr(exc, "retry_after", None):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    unavailable = unavailable_dependency(exc)
+    if unavailable is not None:
+        code, message = unavailable
+        logger.warning("API answered 503: %s (%s)", message, type(exc).__name__)
+        return Response(
+            error_body(code, message, {"retry_after_seconds": UNAVAILABLE_RETRY_AFTER}),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(UNAVAILABLE_RETRY_AFTER)},
+        )
     if isinstance(exc, DomainError):
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.http_status)
     if isinstance(exc, DjangoValidationError):

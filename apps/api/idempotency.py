@@ -1,39 +1,86 @@
 """``Idempotency-Key`` on POST, enforced by the database (unique (scope, key) + row state).
 
-- first request with a key: a row is inserted (state ``in_progress``, committed at once), the view
-  runs, and its response (status < 500) is stored (state ``completed``);
+- first request with a key: a row is inserted (state ``in_progress``, committed at once) and the
+  request holds a PostgreSQL session advisory lock on it while it runs; its response (status < 500)
+  is stored (state ``completed``);
+- a write links what it committed (``resource_type`` / ``resource_id``) to the row **in the write's
+  own transaction** (``write_linked``), so the ledger and the booking commit together or not at all;
 - the same key and the same method, path and body again: the stored response is replayed
   (header ``Idempotent-Replayed: true``), nothing runs twice;
+- the first attempt committed its write but its answer was lost (the connection died while building
+  the response or storing it, the process crashed): the retry gets the committed object as it
+  stands now, with the status the first attempt would have answered (``Idempotent-Replayed: true``);
 - the same key with a different body (or endpoint): 422 ``idempotency_key_reused``;
-- the same key while the first request is still running: 409 ``idempotency_in_progress``;
-- a 5xx (or a crash) frees the key again, so the client can retry;
-- an ``in_progress`` row older than ``IDEMPOTENCY_LOCK_SECONDS`` (a worker died) is taken over by a
-  compare-and-swap update, never by two requests at once.
+- the same key while the first request is still running (its session still holds the lock): 409
+  ``idempotency_in_progress`` with ``Retry-After``;
+- the first request failed before committing anything (a 5xx, a crash, its database session died):
+  the key is free again at once, either deleted or taken over by a compare-and-swap update (never by
+  two requests at once); a row whose lock holder cannot be told apart (older than
+  ``IDEMPOTENCY_LOCK_SECONDS``) is taken over as a last resort. A request that was taken over can no
+  longer link a write (its transaction rolls back).
+
+The advisory lock is session level, so the database itself says whether the request that claimed a
+key is still alive. (It needs a session per request: no PgBouncer transaction pooling in front.)
 """
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
+import logging
 import re
-from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.http.request import RawPostDataException
 from django.utils import timezone
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
+from apps.core.db import retry_transaction
+
 from .exceptions import ApiError
 from .models import ApiToken, IdempotencyRecord
+
+logger = logging.getLogger(__name__)
 
 HEADER = "Idempotency-Key"
 REPLAY_HEADER = "Idempotent-Replayed"
 KEY_RE = re.compile(r"[\x21-\x7e]{1,255}")  # printable ASCII, no spaces (matched with fullmatch)
 STORED_HEADERS = ("Location",)
+#: advisory lock namespace (first int4 key) of Idempotency-Key claims; the second key is the row id
+LOCK_NAMESPACE = 0x1DE4
+RETRY_AFTER_SECONDS = 1
+
+T = TypeVar("T")
+
+
+@dataclass
+class Claim:
+    """The ledger row this request runs under."""
+
+    record: IdempotencyRecord
+    locked_at: datetime
+    locked: bool = False  # this session holds the row's advisory lock
+
+
+@dataclass
+class Begun:
+    """What ``begin`` decided: run the handler under ``claim``, send ``replay``, or rebuild the answer
+    of the committed write ``recover`` (then ``claim`` completes the row)."""
+
+    claim: Claim | None = None
+    replay: Response | None = None
+    recover: IdempotencyRecord | None = None
+
+
+_current: contextvars.ContextVar[Claim | None] = contextvars.ContextVar("idempotency_claim", default=None)
 
 
 def _scope(request) -> str:
@@ -78,14 +125,40 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
-def begin(request) -> tuple[IdempotencyRecord | None, Response | None]:
-    """Claim the request's key. Returns (record to complete, None) or (None, response to replay);
-    (None, None) when the request has no key. Raises ApiError for 400/409/422."""
+# --- liveness: a session advisory lock per claimed row ---------------------------------------------
+
+
+def _lock_args(record_id: int) -> list[int]:
+    return [LOCK_NAMESPACE, int(record_id) % 2**31]
+
+
+def _try_lock(record_id: int) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", _lock_args(record_id))
+        return bool(cursor.fetchone()[0])
+
+
+def _unlock(record_id: int) -> None:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s, %s)", _lock_args(record_id))
+    except (OperationalError, InterfaceError):
+        pass  # the session is gone, and its locks with it
+
+
+def _in_progress_error(key: str, message: str) -> ApiError:
+    error = ApiError(status_code=409, code="idempotency_in_progress", message=message, details={"idempotency_key": key})
+    error.retry_after = RETRY_AFTER_SECONDS
+    return error
+
+
+def begin(request) -> Begun:
+    """Claim the request's key, or say what to answer instead. Raises ApiError for 400/409/422."""
     if request.method != "POST":
-        return None, None
+        return Begun()
     key = request.headers.get(HEADER)
     if key is None:
-        return None, None
+        return Begun()
     if not KEY_RE.fullmatch(key):
         raise ApiError(
             status_code=400,
@@ -105,7 +178,9 @@ def begin(request) -> tuple[IdempotencyRecord | None, Response | None]:
                     path=request.get_full_path()[:2000],
                     fingerprint=fingerprint,
                 )
-            return record, None
+            claim = Claim(record=record, locked_at=record.locked_at)
+            claim.locked = _try_lock(record.pk)
+            return Begun(claim=claim)
         except IntegrityError:
             existing = IdempotencyRecord.objects.filter(scope=scope, key=key).first()
         if existing is None:
@@ -118,27 +193,101 @@ def begin(request) -> tuple[IdempotencyRecord | None, Response | None]:
                 details={"idempotency_key": key},
             )
         if existing.state == IdempotencyRecord.State.COMPLETED:
-            return None, _replay(existing)
-        stale = timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS)
-        if existing.locked_at < stale:
+            return Begun(replay=_replay(existing))
+        if existing.resource_id:
+            # the first attempt committed its write; only its answer is missing
+            return Begun(claim=Claim(record=existing, locked_at=existing.locked_at), recover=existing)
+        holder_gone = _try_lock(existing.pk)
+        stale = existing.locked_at < timezone.now() - timedelta(seconds=settings.IDEMPOTENCY_LOCK_SECONDS)
+        if holder_gone or stale:
+            now = timezone.now()
             taken = IdempotencyRecord.objects.filter(
-                pk=existing.pk, state=IdempotencyRecord.State.IN_PROGRESS, locked_at=existing.locked_at
-            ).update(locked_at=timezone.now())
+                pk=existing.pk, state=IdempotencyRecord.State.IN_PROGRESS, locked_at=existing.locked_at, resource_id=""
+            ).update(locked_at=now)
             if taken:
-                existing.refresh_from_db()
-                return existing, None
-        raise ApiError(
-            status_code=409,
-            code="idempotency_in_progress",
-            message="A request with this Idempotency-Key is still being processed; retry shortly.",
-            details={"idempotency_key": key},
+                existing.locked_at = now
+                logger.warning(
+                    "Idempotency-Key %s of %s taken over (%s)", key, scope, "holder gone" if holder_gone else "stale"
+                )
+                return Begun(claim=Claim(record=existing, locked_at=now, locked=holder_gone))
+            if holder_gone:
+                _unlock(existing.pk)
+            continue  # linked, completed or taken over meanwhile: look again
+        raise _in_progress_error(key, "A request with this Idempotency-Key is still being processed; retry shortly.")
+    raise _in_progress_error(key, "A request with this Idempotency-Key is being retried concurrently; retry shortly.")
+
+
+def activate(claim: Claim | None) -> contextvars.Token:
+    return _current.set(claim)
+
+
+def deactivate(token: contextvars.Token) -> None:
+    _current.reset(token)
+
+
+# --- linking a write to the request's key ------------------------------------------------------------
+
+
+def link(obj: Any, *, status_code: int) -> None:
+    """Record, inside the write's transaction, that this request committed ``obj`` (answered with
+    ``status_code``). No key: nothing to do. Taken over by a retry meanwhile: 409, and the write's
+    transaction rolls back."""
+    claim = _current.get()
+    if claim is None:
+        return
+    if not connection.in_atomic_block:
+        raise RuntimeError("idempotency.link() must run inside the transaction of the write")
+    linked = IdempotencyRecord.objects.filter(
+        pk=claim.record.pk,
+        state=IdempotencyRecord.State.IN_PROGRESS,
+        locked_at=claim.locked_at,
+        resource_id="",
+    ).update(resource_type=obj._meta.label_lower, resource_id=str(obj.pk), resource_status=status_code)
+    if not linked:
+        raise _in_progress_error(
+            claim.record.key, "This request's Idempotency-Key was taken over by a retry; nothing was changed."
         )
-    raise ApiError(
-        status_code=409,
-        code="idempotency_in_progress",
-        message="A request with this Idempotency-Key is being retried concurrently; retry shortly.",
-        details={"idempotency_key": key},
-    )
+
+
+def write_linked(func: Callable[[], T], *, status_code: int) -> T:
+    """Run ``func`` (a service call that returns the model instance it wrote) and link its result to
+    the request's Idempotency-Key in one transaction; deadlocks retry the whole."""
+
+    @retry_transaction
+    def run() -> T:
+        with transaction.atomic():
+            obj = func()
+            link(obj, status_code=status_code)
+        return obj
+
+    return run()
+
+
+def committed(claim: Claim) -> IdempotencyRecord | None:
+    """After a failed attempt: the row again (on a fresh connection if this one died), if the write
+    committed and linked itself to it."""
+
+    def read() -> IdempotencyRecord | None:
+        return IdempotencyRecord.objects.filter(pk=claim.record.pk).exclude(resource_id="").first()
+
+    try:
+        return _reconnecting(read)
+    except (OperationalError, InterfaceError):
+        return None
+
+
+# --- finishing -------------------------------------------------------------------------------------
+
+
+def _reconnecting(func: Callable[[], T]) -> T:
+    """Run ``func``; if the database connection died under it, once more on a fresh connection."""
+    try:
+        return func()
+    except (OperationalError, InterfaceError):
+        if connection.in_atomic_block:
+            raise
+        connection.close()
+        return func()
 
 
 def _storable(value: Any) -> Any:
@@ -152,16 +301,32 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def finish(record: IdempotencyRecord, response: Any) -> None:
-    """Store the response for replays, or free the key after a server error."""
+def finish(claim: Claim, response: Any) -> None:
+    """Store the response for replays, or free the key after a server error; never raises (the
+    client gets its answer even if the ledger cannot be written: a retry then recovers or re-runs)."""
+    try:
+        _reconnecting(lambda: _store(claim, response))
+    except Exception:  # noqa: BLE001 - logged; the response stands
+        logger.warning("Idempotency-Key %s: could not store the outcome", claim.record.key, exc_info=True)
+    finally:
+        if claim.locked:
+            _unlock(claim.record.pk)
+            claim.locked = False
+
+
+def _store(claim: Claim, response: Any) -> None:
+    record = claim.record
     status_code = getattr(response, "status_code", 500)
     if status_code >= 500:
-        IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS).delete()
+        # nothing committed (or the retry recovers what did): free the key, unless a write is linked
+        IdempotencyRecord.objects.filter(
+            pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS, locked_at=claim.locked_at, resource_id=""
+        ).delete()
         return
     data = getattr(response, "data", None)
     body = _storable(json.loads(json.dumps(data, cls=JSONEncoder))) if data is not None else None
     headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
-    IdempotencyRecord.objects.filter(pk=record.pk).update(
+    IdempotencyRecord.objects.filter(pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS).update(
         state=IdempotencyRecord.State.COMPLETED,
         response_status=status_code,
         response_body=body,

@@ -83,6 +83,15 @@ class IdempotencyRecord(models.Model):
     created_at = models.DateTimeField(default=timezone.now, db_index=True)
     locked_at = models.DateTimeField(default=timezone.now)
     completed_at = models.DateTimeField(null=True, blank=True)
+    resource_type = models.CharField(
+        max_length=64, blank=True, default="", help_text="What the request committed (app_label.model)."
+    )
+    resource_id = models.CharField(
+        max_length=64, blank=True, default="", help_text="Written in the same transaction as the object."
+    )
+    resource_status = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="The status the request answers for that object (201, 200)."
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["scope", "key"], name="idempotency_unique_scope_key")]

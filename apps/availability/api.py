@@ -9,6 +9,7 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schem
 from rest_framework import mixins, serializers, status
 from rest_framework.response import Response
 
+from apps.api import idempotency
 from apps.api.base import ApiView, ApiViewSet, q_choice, q_date, q_int, reject_nul, validate_api_date
 from apps.api.schema import IDEMPOTENCY_PARAMETER, error_example
 from apps.properties.models import Property
@@ -178,7 +179,10 @@ class BlockViewSet(
         data = dict(serializer.validated_data)
         prop = data.pop("property")
         self.ensure_can_manage(prop)
-        serializer.instance = services.block_create(property_id=prop.pk, source="owner", **data)
+        # linked to the request's Idempotency-Key in the block's transaction (a retry gets this block)
+        serializer.instance = idempotency.write_linked(
+            lambda: services.block_create(property_id=prop.pk, source="owner", **data), status_code=201
+        )
 
     def perform_update(self, serializer):
         block = serializer.instance

@@ -9,6 +9,7 @@ from rest_framework import exceptions, mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from apps.api import idempotency
 from apps.api.base import ApiViewSet, q_choice, q_date, q_int, q_str, validate_api_date
 from apps.api.schema import IDEMPOTENCY_PARAMETER, error_example
 from apps.core.tenancy import is_pms_staff
@@ -46,6 +47,7 @@ BOOKING_EXAMPLE = {
     "currency": "EUR",
     "payment_status": "pending",
     "special_requests": "Late arrival",
+    "client_reference": "crm-4711",
     "hold_expires_at": "2026-01-05T10:10:00Z",
     "confirmed_at": None,
     "checked_in_at": None,
@@ -162,8 +164,8 @@ class BookingSerializer(serializers.ModelSerializer):
         model = Booking
         fields = [
             "id", "reference", "property", "property_name", "guest", "source", "status", "check_in", "check_out",
-            "nights", "guests", "total_price", "currency", "payment_status", "special_requests", "hold_expires_at",
-            "confirmed_at", "checked_in_at", "checked_out_at", "cancelled_at", "cancellation_reason",
+            "nights", "guests", "total_price", "currency", "payment_status", "special_requests", "client_reference",
+            "hold_expires_at", "confirmed_at", "checked_in_at", "checked_out_at", "cancelled_at", "cancellation_reason",
             "price_snapshot", "guest_contact", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
@@ -181,6 +183,15 @@ class BookingCreateSerializer(serializers.Serializer):
     )
     guest = GuestInputSerializer(required=False)
     special_requests = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    client_reference = serializers.RegexField(
+        r"^[\x21-\x7e]{1,100}$",
+        max_length=100,
+        required=False,
+        default="",
+        help_text="Your own id for this booking (1-100 printable ASCII characters), unique per property. "
+        "If the answer to a create is lost and it was sent without an Idempotency-Key, find the booking with "
+        "`GET /bookings/?client_reference=`; creating it again answers 409 `client_reference_taken` naming it.",
+    )
 
     def get_fields(self):
         fields = super().get_fields()
@@ -245,6 +256,7 @@ LIST_PARAMS = [
     OpenApiParameter("start", str, description="Stays that end after this date (YYYY-MM-DD)."),
     OpenApiParameter("end", str, description="Stays that start before this date (YYYY-MM-DD)."),
     OpenApiParameter("reference", str, description="Exact booking reference."),
+    OpenApiParameter("client_reference", str, description="Exact client reference sent when creating it."),
 ]
 
 
@@ -305,6 +317,8 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
                 qs = qs.filter(check_in__lt=value)
             if (value := q_str(request, "reference")) is not None:
                 qs = qs.filter(reference=value)
+            if (value := q_str(request, "client_reference")) is not None:
+                qs = qs.filter(client_reference=value)
         return qs
 
     def _respond(self, booking: Booking, code: int = status.HTTP_200_OK) -> Response:
@@ -315,6 +329,10 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         return Response(
             BookingSerializer(booking, context=self.get_serializer_context()).data, status=code, headers=headers
         )
+
+    def idempotent_response(self, booking: Booking, code: int) -> Response:
+        """The answer to a retried request whose write committed but whose response was lost."""
+        return self._respond(booking, code)
 
     @extend_schema(
         summary="Create a booking",
@@ -364,16 +382,22 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
         prop = values["property"]
         self.ensure_can_manage(prop)
         guest = services.GuestData(**values["guest"]) if values.get("guest") else None
-        booking = services.booking_create(
-            property_id=prop.pk,
-            check_in=values["check_in"],
-            check_out=values["check_out"],
-            guests=values["guests"],
-            source=BookingSource.API,
-            guest=guest,
-            status=values["status"],
-            special_requests=values["special_requests"],
-            actor=request.user,
+        # the booking and the Idempotency-Key's ledger row commit together: a retry after a lost
+        # answer gets this booking, never a conflict with it
+        booking = idempotency.write_linked(
+            lambda: services.booking_create(
+                property_id=prop.pk,
+                check_in=values["check_in"],
+                check_out=values["check_out"],
+                guests=values["guests"],
+                source=BookingSource.API,
+                guest=guest,
+                status=values["status"],
+                special_requests=values["special_requests"],
+                client_reference=values["client_reference"],
+                actor=request.user,
+            ),
+            status_code=status.HTTP_201_CREATED,
         )
         return self._respond(booking, status.HTTP_201_CREATED)
 
@@ -417,7 +441,10 @@ class BookingViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSe
     def _transition(self, request, func, **kwargs) -> Response:
         booking = self.get_object()
         self.ensure_can_manage(booking.property)
-        return self._respond(func(booking_id=booking.pk, source=BookingSource.API, **kwargs))
+        changed = idempotency.write_linked(
+            lambda: func(booking_id=booking.pk, source=BookingSource.API, **kwargs), status_code=status.HTTP_200_OK
+        )
+        return self._respond(changed)
 
     @_transition_schema("Confirm a booking", "reserved/inquiry -> confirmed (e.g. paid outside Stripe).")
     @action(detail=True, methods=["post"], filter_backends=[])

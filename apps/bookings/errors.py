@@ -9,6 +9,7 @@ from apps.core.errors import Conflict, DomainError, ValidationFailed
 
 __all__ = [
     "BookingConflict",
+    "ClientReferenceTaken",
     "InvalidTransition",
     "TooEarly",
     "BookingValidationError",
@@ -51,4 +52,17 @@ class GuestEmailTaken(Conflict):
         super().__init__(
             "Another guest in this guest book already has this e-mail address.",
             details={"email": email, "guest_id": guest_id},
+        )
+
+
+class ClientReferenceTaken(Conflict):
+    """The property already has a booking with this client reference: it names that booking, so a client
+    whose first attempt's answer was lost finds what it created."""
+
+    code = "client_reference_taken"
+
+    def __init__(self, *, client_reference: str, booking_id: int, reference: str) -> None:
+        super().__init__(
+            f"This property already has a booking with client reference “{client_reference}” ({reference}).",
+            details={"client_reference": client_reference, "booking_id": booking_id, "reference": reference},
         )

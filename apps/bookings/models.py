@@ -157,6 +157,12 @@ class Booking(models.Model):
         help_text="The contact details given with this booking (name, e-mail, phone, country, language). "
         "A booking never changes an existing guest record; merging guests is the owner's decision.",
     )
+    client_reference = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="An API client's own id for this booking (unique per property), to find what it created.",
+    )
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
@@ -183,6 +189,11 @@ class Booking(models.Model):
             # A platform's reservation id is unique within the property it arrived for: lookups of
             # channel messages are scoped to their connection's property, so one owner's connection
             # can neither reach nor pre-claim another property's reservation id.
+            models.UniqueConstraint(
+                fields=["property", "client_reference"],
+                condition=~Q(client_reference=""),
+                name="booking_unique_client_reference",
+            ),
             models.UniqueConstraint(
                 fields=["property", "source", "external_id"],
                 condition=Q(external_id__isnull=False),

@@ -23,7 +23,13 @@ from apps.core.models import SyncEvent
 from apps.core.outbox import event_emit
 from apps.properties.models import Property
 
-from .errors import BookingConflict, BookingValidationError, GuestEmailTaken, InvalidTransition
+from .errors import (
+    BookingConflict,
+    BookingValidationError,
+    ClientReferenceTaken,
+    GuestEmailTaken,
+    InvalidTransition,
+)
 from .models import BLOCKING_STATUSES, CHANNEL_SOURCES, Booking, BookingSource, BookingStatus, Guest, PaymentStatus
 from .transitions import check_timing, check_transition
 
@@ -241,6 +247,7 @@ def booking_create(
     enforce_rules: bool = True,
     now: datetime | None = None,
     actor: Any = None,
+    client_reference: str = "",
 ) -> Booking:
     """Create a booking from any source (direct, API, a channel, iCal).
 
@@ -254,6 +261,8 @@ def booking_create(
     ``enforce_rules`` applies the property's stay restrictions (min/max stay, notice, ...);
     channels pass False because the platform already accepted the stay, but no source may
     ever overlap another blocking stay.
+    ``client_reference`` (API clients) is unique per property: a second booking with it is refused
+    with ``ClientReferenceTaken``, which names the first.
     """
     if source not in BookingSource.values:
         raise BookingValidationError(f"Unknown booking source “{source}”.", details={"source": source})
@@ -272,6 +281,12 @@ def booking_create(
                 raise BookingValidationError(
                     f"A {source} booking with id {external_id} already exists ({existing.reference}).",
                     details={"existing_booking_id": existing.pk, "reference": existing.reference},
+                )
+        if client_reference:
+            existing = Booking.objects.filter(property_id=property_id, client_reference=client_reference).first()
+            if existing is not None:
+                raise ClientReferenceTaken(
+                    client_reference=client_reference, booking_id=existing.pk, reference=existing.reference
                 )
 
         from apps.availability import pricing
@@ -326,6 +341,7 @@ def booking_create(
                 payment_status=payment_status or PaymentStatus.PENDING,
                 special_requests=special_requests or "",
                 guest_contact=contact,
+                client_reference=client_reference or "",
                 hold_expires_at=hold_expires_at,
                 confirmed_at=now if status == BookingStatus.CONFIRMED else None,
             )

@@ -46,3 +46,27 @@ class Protected(Conflict):
     """Other records still refer to the object (bookings, channel connections): it cannot be deleted."""
 
     code = "protected"
+
+
+def unavailable_dependency(exc: BaseException) -> tuple[str, str] | None:
+    """``(code, message)`` when ``exc`` means a backing service (PostgreSQL, Redis, the broker) cannot
+    answer right now, so the caller should answer 503 with ``Retry-After`` rather than 500."""
+    from django.db import InterfaceError, OperationalError
+
+    if isinstance(exc, OperationalError | InterfaceError):
+        return "database_unavailable", "The database cannot answer right now (connection lost or busy); please retry."
+    import redis
+
+    if isinstance(exc, redis.ConnectionError | redis.TimeoutError):
+        return "redis_unavailable", "A service this needs (Redis) is unavailable right now; please retry."
+    try:
+        from django_redis.exceptions import ConnectionInterrupted
+    except ImportError:  # pragma: no cover
+        ConnectionInterrupted = ()  # noqa: N806
+    if ConnectionInterrupted and isinstance(exc, ConnectionInterrupted):
+        return "redis_unavailable", "A service this needs (Redis) is unavailable right now; please retry."
+    from kombu.exceptions import OperationalError as BrokerError
+
+    if isinstance(exc, BrokerError):
+        return "broker_unavailable", "The task queue (Redis) is unavailable right now; please retry."
+    return None

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import timedelta
 
+import psycopg
 import pytest
 import requests
+from django.db import connection
 from django.utils import timezone
 
+from apps.api import idempotency
 from apps.api.models import IdempotencyRecord
 from apps.api.services import idempotency_purge
 from apps.availability import calendar
@@ -16,6 +20,19 @@ from apps.bookings.models import Booking
 from tests.api.conftest import client_for
 from tests.api.test_basics import assert_error
 from tests.factories import PropertyFactory, future, make_owner
+
+
+@contextlib.contextmanager
+def holding_the_claim(record_id: int):
+    """Another database session holds the claim's advisory lock, as a request still running does."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    with psycopg.connect(
+        dbname=connection.settings_dict["NAME"], user=db["USER"], host=db["HOST"], port=db["PORT"], autocommit=True
+    ) as other:
+        other.execute("SELECT pg_advisory_lock(%s, %s)", [idempotency.LOCK_NAMESPACE, record_id])
+        yield
 
 
 def booking_body(prop, start=30, nights=2, guests=2):
@@ -92,13 +109,15 @@ class TestLedger:
         again = alice_api.post("/api/v1/quotes/", booking_body(prop), format="json", HTTP_IDEMPOTENCY_KEY="k-5")
         assert again.status_code == 200 and "Idempotent-Replayed" not in again
         assert again.json() == first.json()
-        # a fresh in-progress row answers 409
+        # a fresh in-progress row whose request is alive (its session holds the row's lock) answers 409
         IdempotencyRecord.objects.filter(pk=record.pk).update(state="in_progress", locked_at=timezone.now())
-        assert_error(
-            alice_api.post("/api/v1/quotes/", booking_body(prop), format="json", HTTP_IDEMPOTENCY_KEY="k-5"),
-            409,
-            "idempotency_in_progress",
-        )
+        with holding_the_claim(record.pk):
+            response = alice_api.post("/api/v1/quotes/", booking_body(prop), format="json", HTTP_IDEMPOTENCY_KEY="k-5")
+            assert_error(response, 409, "idempotency_in_progress")
+            assert response["Retry-After"] == "1"
+        # the same row once its request is gone (no session holds the lock): taken over at once
+        again = alice_api.post("/api/v1/quotes/", booking_body(prop), format="json", HTTP_IDEMPOTENCY_KEY="k-5")
+        assert again.status_code == 200 and again.json() == first.json()
 
     def test_get_ignores_the_header(self, alice_api):
         assert alice_api.get("/api/v1/properties/", HTTP_IDEMPOTENCY_KEY="k-6").status_code == 200
