@@ -28,3 +28,6 @@ if settings.DEBUG:  # the demo serves uploaded and drawn photos itself (producti
     from django.conf.urls.static import static as serve_files
 
     urlpatterns += serve_files(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+# 503 + Retry-After when PostgreSQL or Redis is unreachable for now; JSON on API/webhook paths
+handler500 = "apps.core.views.server_error"

@@ -48,7 +48,8 @@ def timed_webhook(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 
 class BreakerCollector:
-    """``pms_channel_breaker_state{platform}``: 0 closed, 1 half-open, 2 open (read from Redis)."""
+    """``pms_channel_breaker_state{platform}``: 0 closed, 1 half-open, 2 open, -1 unknown (Redis
+    unavailable: the scrape still answers) (read from Redis)."""
 
     def collect(self):
         state = GaugeMetricFamily(
@@ -62,7 +63,11 @@ class BreakerCollector:
         for platform in Platform.values:
             if platform == Platform.ICAL:
                 continue
-            st = breaker.state(platform)
+            try:
+                st = breaker.state(platform)
+            except Exception:  # noqa: BLE001 - Redis unavailable
+                state.add_metric([platform], -1)
+                continue
             state.add_metric([platform], BREAKER_VALUES.get(st.state, -1))
             failures.add_metric([platform], st.failures)
         yield state
