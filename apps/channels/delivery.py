@@ -3,18 +3,26 @@
 The row is claimed by compare-and-swap (pending/retrying -> in_progress), the core's calendar is
 read, then the adapter talks to the platform with no database lock held. The outcome is written
 afterwards. Breaker and rate-limit refusals reschedule without spending an attempt.
+
+A claim is a lease: while the attempt runs, a heartbeat renews ``claimed_at`` every quarter lease;
+a claim not renewed for ``claim_lease()`` (twice ``CHANNEL_HTTP_TIMEOUT``, at least 5 s) belongs to a
+worker that died (kill -9, lost database session) and the sweeper takes it over within seconds.
+Pushes are state-based, so an attempt repeated after a takeover is always correct. With Redis down
+(breakers, rate limits) an attempt is rescheduled, never lost.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import redis
 from django.conf import settings
-from django.db import transaction
+from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -28,7 +36,47 @@ from .selectors import calendar_states
 
 logger = logging.getLogger(__name__)
 
-STALE_CLAIM = timedelta(minutes=5)
+REDIS_RETRY_SECONDS = 5.0
+
+
+def claim_lease() -> timedelta:
+    """How long a claim holds without a heartbeat; beyond that its worker is taken for dead."""
+    return timedelta(seconds=max(5.0, 2 * float(settings.CHANNEL_HTTP_TIMEOUT)))
+
+
+class _Heartbeat:
+    """Renews the claim of one delivery while its attempt runs (own thread, own database connection;
+    a beat that would wait for a row lock is skipped)."""
+
+    def __init__(self, delivery_id: int) -> None:
+        self.delivery_id = delivery_id
+        self.interval = claim_lease().total_seconds() / 4
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"delivery-heartbeat-{delivery_id}", daemon=True)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 5)
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    with transaction.atomic():
+                        mine = (
+                            Delivery.objects.select_for_update(skip_locked=True)
+                            .filter(pk=self.delivery_id, status=Delivery.Status.IN_PROGRESS)
+                            .values_list("pk", flat=True)
+                        )
+                        Delivery.objects.filter(pk__in=list(mine)).update(claimed_at=timezone.now())
+                except Exception:  # noqa: BLE001 - a missed beat only shortens the lease
+                    logger.warning("heartbeat of delivery %s failed", self.delivery_id, exc_info=True)
+        finally:
+            connections.close_all()  # this thread's connections only
 
 
 @dataclass
@@ -80,30 +128,38 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Attemp
     claimed = (
         Delivery.objects.filter(pk=delivery_id, status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING])
         .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
-        .update(status=Delivery.Status.IN_PROGRESS, claimed_at=now, updated_at=now)
+        .update(status=Delivery.Status.IN_PROGRESS, claimed_at=timezone.now(), updated_at=now)
     )
     if not claimed:
         return AttemptOutcome("skipped")
     delivery = Delivery.objects.select_related("connection", "connection__property").get(pk=delivery_id)
     conn = delivery.connection
-    platform = conn.platform
     if not conn.sync_enabled:
         Delivery.objects.filter(pk=delivery.pk).update(
             status=Delivery.Status.DEAD, last_error="Sync is disabled for this connection.", last_error_kind="disabled"
         )
         return AttemptOutcome(Delivery.Status.DEAD, error="disabled")
 
-    allowed, wait = breaker.allow(platform)
-    if not allowed:
-        return _reschedule(delivery, delay=wait, reason=f"Circuit breaker for {platform} is open.", now=now)
+    with _Heartbeat(delivery.pk):
+        return _attempt(delivery, conn, now=now)
 
-    days = calendar_states(prop=conn.property, start=delivery.range_start, end=delivery.range_end)
+
+def _attempt(delivery: Delivery, conn: ChannelConnection, *, now: datetime) -> AttemptOutcome:
+    platform = conn.platform
     try:
-        adapter = get_adapter(conn)
-    except AdapterError as exc:  # no adapter for this platform: a dead letter the owner sees, not a crash
-        return _failed(delivery, conn, exc, attempts=delivery.attempts + 1, now=timezone.now())
-    cost = min(ratelimit.limits_for(platform)[1], max(1, adapter.request_cost(days)))
-    wait = ratelimit.take(platform, cost=cost)
+        allowed, wait = breaker.allow(platform)
+        if not allowed:
+            return _reschedule(delivery, delay=wait, reason=f"Circuit breaker for {platform} is open.", now=now)
+        days = calendar_states(prop=conn.property, start=delivery.range_start, end=delivery.range_end)
+        try:
+            adapter = get_adapter(conn)
+        except AdapterError as exc:  # no adapter for this platform: a dead letter the owner sees, not a crash
+            return _failed(delivery, conn, exc, attempts=delivery.attempts + 1, now=timezone.now())
+        cost = min(ratelimit.limits_for(platform)[1], max(1, adapter.request_cost(days)))
+        wait = ratelimit.take(platform, cost=cost)
+    except redis.RedisError as exc:  # breakers and buckets live in Redis: wait for it, lose nothing
+        logger.warning("delivery %s waits for Redis: %s", delivery.pk, exc)
+        return _reschedule(delivery, delay=REDIS_RETRY_SECONDS, reason=f"Redis unavailable: {exc}", now=now)
     if wait > 0:
         return _reschedule(delivery, delay=wait, reason=f"Rate limit for {platform}: waiting.", now=now)
 
@@ -122,7 +178,7 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Attemp
         return _failed(delivery, conn, err, attempts=attempts, now=timezone.now())
     record_delivery(platform=platform, seconds=time.monotonic() - started)
     done = timezone.now()
-    breaker.record_success(platform)
+    _breaker_note(breaker.record_success, platform)
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.SUCCEEDED,
         delivered_at=done,
@@ -143,7 +199,7 @@ def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> Attemp
 def _failed(delivery: Delivery, conn: ChannelConnection, exc: AdapterError, *, attempts: int, now: datetime):
     platform = conn.platform
     if exc.kind in (ErrorKind.RETRYABLE, ErrorKind.RATE_LIMITED):
-        breaker.record_failure(platform)
+        _breaker_note(breaker.record_failure, platform)
     message = str(exc)[:2000]
     ChannelConnection.objects.filter(pk=conn.pk).update(
         sync_status=ChannelConnection.SyncStatus.ERROR, last_error=message
@@ -174,6 +230,14 @@ def _failed(delivery: Delivery, conn: ChannelConnection, exc: AdapterError, *, a
     return AttemptOutcome(Delivery.Status.RETRYING, delay, message)
 
 
+def _breaker_note(record, platform: str) -> None:
+    """Tell the breaker; with Redis down the outcome is still written (the breaker just misses it)."""
+    try:
+        record(platform)
+    except redis.RedisError as exc:
+        logger.warning("circuit breaker of %s not updated (Redis unavailable): %s", platform, exc)
+
+
 def delivery_retry(*, delivery_id: int) -> bool:
     """Put a dead letter back in the queue (admin action). Returns whether it was dead."""
     changed = Delivery.objects.filter(pk=delivery_id, status=Delivery.Status.DEAD).update(
@@ -187,11 +251,15 @@ def delivery_retry(*, delivery_id: int) -> bool:
 
 
 def release_stale_claims(*, now: datetime | None = None) -> int:
-    """A worker that died mid-attempt leaves its row in_progress; give it back after STALE_CLAIM."""
+    """A worker that died mid-attempt leaves its row in_progress and stops renewing its claim; give the
+    row back once the claim's lease ran out (seconds, not minutes)."""
     now = now or timezone.now()
-    return Delivery.objects.filter(status=Delivery.Status.IN_PROGRESS, claimed_at__lt=now - STALE_CLAIM).update(
+    released = Delivery.objects.filter(status=Delivery.Status.IN_PROGRESS, claimed_at__lt=now - claim_lease()).update(
         status=Delivery.Status.RETRYING, next_attempt_at=now, updated_at=now
     )
+    if released:
+        logger.warning("%d delivery claim(s) of dead workers taken over", released)
+    return released
 
 
 def deliveries_run_due(*, now: datetime | None = None, limit: int = 200) -> list[AttemptOutcome]:

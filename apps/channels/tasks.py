@@ -5,9 +5,23 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from celery.signals import worker_ready
 from django.utils import timezone
 
 logger = logging.getLogger(__name__)
+
+
+@worker_ready.connect(weak=False, dispatch_uid="channels-resume-after-restart")
+def _resume_after_restart(**kwargs) -> None:
+    """A worker that starts (e.g. after its predecessor was killed) sweeps due deliveries at once, and
+    again when the claims a dead worker left have lapsed, instead of waiting for beat."""
+    from .delivery import claim_lease
+
+    try:
+        deliver_due.apply_async()
+        deliver_due.apply_async(countdown=claim_lease().total_seconds() + 1)
+    except Exception:  # broker down: beat sweeps later
+        logger.exception("could not enqueue the start-up delivery sweep")
 
 
 @shared_task(name="channels.deliver", acks_late=True, ignore_result=True)

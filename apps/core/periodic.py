@@ -9,7 +9,7 @@ from __future__ import annotations
 PERIODIC_TASKS: list[dict] = [
     {"name": "Outbox sweeper", "task": "core.sweep_outbox", "every_seconds": 30},
     {"name": "Expire lapsed holds", "task": "bookings.expire_holds", "every_seconds": 60},
-    {"name": "Channels: deliveries due", "task": "channels.deliver_due", "every_seconds": 15},
+    {"name": "Channels: deliveries due", "task": "channels.deliver_due", "every_seconds": 10},
     {"name": "Channels: pull reservations", "task": "channels.pull_reservations", "every_seconds": 20},
     # run_at_start: the first run comes as soon as beat starts (not one interval later).
     {

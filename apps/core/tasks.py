@@ -1,8 +1,23 @@
 from __future__ import annotations
 
+import logging
+
 from celery import shared_task
+from celery.signals import worker_ready
 
 from . import outbox
+
+logger = logging.getLogger(__name__)
+
+
+@worker_ready.connect(weak=False, dispatch_uid="core-resume-after-restart")
+def _resume_after_restart(**kwargs) -> None:
+    """A worker that starts dispatches the outbox events a dead worker (or a broker outage) left behind
+    at once, instead of waiting for beat's next sweep (dispatching is idempotent)."""
+    try:
+        sweep_outbox.apply_async(kwargs={"older_than_seconds": 0})
+    except Exception:  # broker down: beat sweeps later
+        logger.exception("could not enqueue the start-up outbox sweep")
 
 
 @shared_task(name="core.dispatch_sync_event", acks_late=True, ignore_result=True)
