@@ -90,3 +90,21 @@ def lock_properties(property_ids: Iterable[int]) -> None:
 def on_commit(func: Callable[[], object]) -> None:
     """Run ``func`` after the current transaction commits (immediately outside a transaction)."""
     transaction.on_commit(func)
+
+
+def reconnecting(func: Callable[[], R], *, attempts: int = 3, pause: float = 0.2) -> R:
+    """Run ``func`` outside any transaction; if the database connection died under it (a restart,
+    ``pg_terminate_backend``), run it again on a fresh connection, up to ``attempts`` times. Only for
+    idempotent work (re-reads, idempotent applies), never for a write that may have committed."""
+    from django.db import InterfaceError, OperationalError
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return func()
+        except (OperationalError, InterfaceError):
+            if attempt == attempts or connection.in_atomic_block:
+                raise
+            logger.warning("database connection lost; retrying on a fresh one (attempt %d)", attempt)
+            connection.close()
+            time.sleep(pause * attempt)
+    raise AssertionError("unreachable")

@@ -12,6 +12,7 @@ import functools
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import stripe
@@ -56,6 +57,8 @@ class Intent:
     error_code: str = ""
     decline_code: str = ""
     error_message: str = ""
+    #: when the successful charge was made, if Stripe's answer carries it (else None)
+    paid_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,18 @@ class RefundResult:
     id: str
     status: str
     amount: int
+
+
+def _paid_at(data: dict[str, Any]) -> datetime | None:
+    """The creation time of the intent's successful charge: ``latest_charge`` when expanded, or the
+    ``charges`` list older API versions (and the sandbox) embed."""
+    if data.get("status") != "succeeded":
+        return None
+    charge = data.get("latest_charge")
+    charges = [charge] if isinstance(charge, dict) else list((data.get("charges") or {}).get("data") or [])
+    times = [c.get("created") for c in charges if isinstance(c, dict) and c.get("status") == "succeeded"]
+    times = [t for t in times if isinstance(t, int | float)]
+    return datetime.fromtimestamp(max(times), tz=UTC) if times else None
 
 
 def _intent(obj: Any) -> Intent:
@@ -82,6 +97,7 @@ def _intent(obj: Any) -> Intent:
         error_code=error.get("code") or "",
         decline_code=error.get("decline_code") or "",
         error_message=error.get("message") or "",
+        paid_at=_paid_at(data),
     )
 
 

@@ -19,15 +19,16 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import Case, CharField, Count, F, Q, Sum, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.bookings import policies
 from apps.bookings import services as booking_services
 from apps.bookings.errors import InvalidTransition
 from apps.bookings.models import Booking, BookingStatus, PaymentStatus
-from apps.core.db import lock_properties, retry_transaction
+from apps.core.db import lock_properties, reconnecting, retry_transaction
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.core.money import from_minor, round_money, to_minor
 
@@ -52,6 +53,7 @@ __all__ = [
     "refund_create",
     "stripe_event_process",
     "payments_sweep",
+    "payment_status_repair",
 ]
 
 PAID_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.CHECKED_OUT)
@@ -183,6 +185,20 @@ def sandbox_card_pay(*, booking_id: int, card_number: str, exp_month: int, exp_y
         return PayResult(False, message, booking)
     if booking.status != BookingStatus.RESERVED:
         return PayResult(False, "This booking is not awaiting payment.", booking)
+    if booking.hold_expires_at is not None and booking.hold_expires_at <= timezone.now():
+        # the clock decides, not whether the expiry task has run yet: never charge a lapsed hold
+        try:
+            booking_services.booking_cancel(
+                booking_id=booking.pk, reason=HOLD_EXPIRED_REASON, expected_status=BookingStatus.RESERVED
+            )
+        except InvalidTransition:
+            pass  # paid or expired meanwhile: the guest's retry reads which
+        booking.refresh_from_db()
+        return PayResult(
+            False,
+            "Your hold on these dates expired before payment, so nothing was charged. Please start a new booking.",
+            booking,
+        )
 
     number = re.sub(r"[\s-]", "", card_number or "")
     cvc = (cvc or "").strip()
@@ -207,8 +223,17 @@ def sandbox_card_pay(*, booking_id: int, card_number: str, exp_month: int, exp_y
             return PayResult(False, exc.message, booking, payment)
         # e.g. the hold expired and its PaymentIntent was cancelled meanwhile: the re-read tells.
     intent = gateway.payment_intent_retrieve(intent_id=payment.intent_id)
-    payment = payment_apply_intent(intent=intent) or payment
-    booking.refresh_from_db()
+    try:
+        # idempotent: re-run on a fresh connection if the database connection died under it
+        payment = reconnecting(lambda: payment_apply_intent(intent=intent)) or payment
+        booking = reconnecting(lambda: _get_booking(booking.pk))
+    except (OperationalError, InterfaceError):
+        if intent.status != Payment.Status.SUCCEEDED:
+            raise
+        # Stripe took the money: the guest is told so (never an error page); the webhook or the sweep
+        # settles it on the booking as soon as the database answers again
+        logger.warning("payment %s succeeded but could not be applied yet; the sweep settles it", intent.id)
+        return PayResult(True, "Payment received. Your booking is being confirmed.", booking, payment)
     return _pay_result(booking=booking, payment=payment, declined=declined)
 
 
@@ -272,7 +297,7 @@ def payment_apply_intent(*, intent: Intent, now: datetime | None = None) -> Paym
         elif intent.status == Payment.Status.SUCCEEDED:
             p.status = Payment.Status.SUCCEEDED
             p.amount_received = from_minor(intent.amount_received or intent.amount, p.currency)
-            p.succeeded_at = now
+            p.succeeded_at = intent.paid_at or now  # when Stripe took the money, if it says
             p.last_error, p.last_error_code = "", ""
             fields += ["status", "amount_received", "succeeded_at", "last_error", "last_error_code"]
         elif p.status == Payment.Status.CANCELED:
@@ -297,8 +322,9 @@ def payment_apply_intent(*, intent: Intent, now: datetime | None = None) -> Paym
     if p.status == Payment.Status.SUCCEEDED and p.settled_at is None:
         _settle_success(p, now=now)
         p.refresh_from_db()
-    if fields:
-        _sync_booking_payment_status(p.booking_id)
+    # derived from the payments every time, not only when this call changed a field: a crash between
+    # saving the payment and this line is repaired by the next apply (webhook, sweep, the guest's retry)
+    _sync_booking_payment_status(p.booking_id)
     return p
 
 
@@ -324,8 +350,20 @@ def _adopt_intent(intent: Intent) -> Payment | None:
 
 
 def _settle_success(payment: Payment, *, now: datetime) -> None:
-    """Confirm the booking a success paid for; if its hold had already lapsed, refund it all."""
+    """Confirm the booking a success paid for; if its hold had already lapsed, refund it all.
+
+    The clock decides, not whether the expiry task has run: money taken after ``hold_expires_at``
+    (Stripe's charge time when it tells us, else when we learnt of it) cancels a still-``reserved``
+    booking (hold expired) and is refunded in full."""
     booking = Booking.objects.get(pk=payment.booking_id)
+    paid_at = payment.succeeded_at or now
+    if booking.status == BookingStatus.RESERVED and booking.hold_expires_at and paid_at > booking.hold_expires_at:
+        try:
+            booking = booking_services.booking_cancel(
+                booking_id=booking.pk, reason=HOLD_EXPIRED_REASON, expected_status=BookingStatus.RESERVED, now=now
+            )
+        except InvalidTransition:
+            booking.refresh_from_db()  # cancelled or confirmed meanwhile
     if booking.status in (BookingStatus.RESERVED, BookingStatus.INQUIRY):
         try:
             booking = booking_services.booking_confirm(
@@ -662,10 +700,47 @@ def stripe_event_process(*, event: dict) -> tuple[StripeEvent, bool]:
     return record, not created
 
 
+def payment_status_repair(*, limit: int = 500) -> list[int]:
+    """Bookings whose ``payment_status`` disagrees with their payments (e.g. a crash between the two
+    writes): derive it again. Returns the ids repaired."""
+    succeeded = Q(payments__status=Payment.Status.SUCCEEDED)
+    zero = Value(Decimal("0"))
+    drifted = (
+        Booking.objects.filter(payments__isnull=False)
+        .annotate(
+            received=Coalesce(Sum("payments__amount_received", filter=succeeded), zero),
+            refunded=Coalesce(Sum("payments__amount_refunded", filter=succeeded), zero),
+            failed=Count("payments", filter=~Q(payments__last_error="")),
+        )
+        .annotate(
+            derived=Case(
+                When(received__gt=0, refunded__gte=F("received"), then=Value(PaymentStatus.REFUNDED)),
+                When(refunded__gt=0, then=Value(PaymentStatus.PARTIALLY_REFUNDED)),
+                When(received__gt=0, then=Value(PaymentStatus.PAID)),
+                When(failed__gt=0, then=Value(PaymentStatus.FAILED)),
+                default=Value(""),
+                output_field=CharField(),
+            )
+        )
+        .exclude(derived="")
+        .exclude(payment_status=F("derived"))
+        .order_by()
+        .values_list("pk", flat=True)[:limit]
+    )
+    repaired = []
+    for booking_id in list(drifted):
+        _sync_booking_payment_status(booking_id)
+        repaired.append(booking_id)
+    if repaired:
+        logger.warning("payment status of %d booking(s) repaired from their payments: %s", len(repaired), repaired)
+    return repaired
+
+
 def payments_sweep(*, limit: int = 100) -> dict:
     """Periodic safety net: cancel open PaymentIntents of cancelled bookings, settle successes not
-    yet applied, and retry refunds left pending by an unreachable Stripe."""
-    stats = {"cancelled": 0, "settled": 0, "refunds_retried": 0, "errors": 0}
+    yet applied, retry refunds left pending by an unreachable Stripe, and derive the payment status
+    of bookings whose status drifted from their payments."""
+    stats = {"cancelled": 0, "settled": 0, "refunds_retried": 0, "errors": 0, "status_repaired": 0}
     cutoff = timezone.now() - timezone.timedelta(seconds=60)
     booking_ids = (
         Payment.objects.filter(booking__status=BookingStatus.CANCELLED, updated_at__lte=cutoff)
@@ -694,4 +769,5 @@ def payments_sweep(*, limit: int = 100) -> dict:
     ]:
         _refund_submit(refund)
         stats["refunds_retried"] += 1
+    stats["status_repaired"] = len(payment_status_repair())
     return stats

@@ -324,13 +324,16 @@ def test_hold_cancel_racing_a_payment_refunds_it(reserved):
     assert payment.refunds.get().kind == Refund.Kind.LATE_PAYMENT
 
 
-def test_sandbox_pay_after_lapsed_but_unexpired_hold_confirms(reserved):
-    """Beat has not run yet: the dates are still held by this booking, so the payment confirms it."""
+def test_sandbox_pay_after_lapsed_but_unexpired_hold_charges_nothing(reserved):
+    """Beat has not run yet, but the clock decides: a lapsed hold is not charged; it is released."""
     Booking.objects.filter(pk=reserved.pk).update(hold_expires_at=timezone.now() - timedelta(minutes=1))
     result = services.sandbox_card_pay(
         booking_id=reserved.pk, card_number="4242424242424242", exp_month=12, exp_year=2034, cvc="123"
     )
-    assert result.succeeded
+    assert not result.succeeded and "expired before payment, so nothing was charged" in result.message
+    reserved.refresh_from_db()
+    assert reserved.status == BookingStatus.CANCELLED and reserved.cancellation_reason == services.HOLD_EXPIRED_REASON
+    assert not Payment.objects.filter(booking=reserved, status=Payment.Status.SUCCEEDED).exists()
 
 
 # --- guest cancellation -----------------------------------------------------------------------------------
