@@ -8,11 +8,8 @@ the problem, never HTML), and every retry with the same key gets the booking tha
 
 from __future__ import annotations
 
-import contextlib
-
 import pytest
 import requests
-from django.db import connection
 
 from apps.api import idempotency
 from apps.api.models import IdempotencyRecord
@@ -21,33 +18,9 @@ from apps.bookings.api import BookingViewSet
 from apps.bookings.models import Booking
 from tests.api.conftest import client_for
 from tests.factories import PropertyFactory, future, make_owner
+from tests.faults.conftest import connection_dies_at
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def kill_own_connection() -> None:
-    """The database ends this request's session, as a crashed or restarted server would."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_terminate_backend(pg_backend_pid())")
-
-
-@contextlib.contextmanager
-def connection_dies_at(owner, name: str, times: int = 1):
-    """The first ``times`` calls of ``owner.name`` find their database connection terminated."""
-    original = getattr(owner, name)
-    calls = {"n": 0}
-
-    def dying(*args, **kwargs):
-        calls["n"] += 1
-        if calls["n"] <= times:
-            kill_own_connection()
-        return original(*args, **kwargs)
-
-    setattr(owner, name, dying)
-    try:
-        yield calls
-    finally:
-        setattr(owner, name, original)
 
 
 class Api:
