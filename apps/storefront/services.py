@@ -58,6 +58,7 @@ def checkout_begin(
     language: str,
     own_hold: Booking | None = None,
     previous: dict[str, Any] | None = None,
+    retry_token: str = "",
 ) -> CheckoutStarted:
     """Hold the dates (a ``reserved`` booking) and start the payment.
 
@@ -65,9 +66,21 @@ def checkout_begin(
     changed details release the old hold and take a new one. Raises ``BookingConflict`` when the
     dates are taken, ``CheckoutUnavailable`` when the payment cannot be started (the hold is
     released again).
+
+    ``retry_token`` is a secret of the guest's browser (the view passes its CSRF secret): the hold is
+    created with a client reference derived from it, the stay and the details, so a guest who sends the
+    same form again after an answer was lost (a 503, a dropped connection) gets the hold their first
+    attempt committed, not a conflict with it.
     """
     previous = previous or {}
     key = _details_key(details, language)
+    reference = _retry_reference(retry_token, prop.pk, check_in, check_out, guests, key) if retry_token else ""
+    if reference:
+        earlier = Booking.objects.filter(property_id=prop.pk, client_reference=reference).first()
+        if earlier is not None and _still_held(earlier) and (own_hold is None or own_hold.pk == earlier.pk):
+            return _start_payment(earlier, key)
+        if earlier is not None:
+            reference = ""  # spent (paid, cancelled or lapsed): a new hold, without it
     if own_hold is not None and previous.get("details_key") == key:
         return CheckoutStarted(booking=own_hold, client_secret=previous.get("client_secret") or "", details_key=key)
     if own_hold is not None:
@@ -96,7 +109,44 @@ def checkout_begin(
             language=language,
         ),
         special_requests=details.get("special_requests", ""),
+        client_reference=reference,
     )
+    return _start_payment(booking, key)
+
+
+def checkout_retried_hold(
+    *,
+    prop: Property,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    details: dict[str, Any],
+    language: str,
+    retry_token: str,
+) -> Booking | None:
+    """The hold an earlier attempt of this browser with the same stay and details committed, if it is
+    still held (its answer was lost, so the session never learnt of it)."""
+    if not retry_token:
+        return None
+    key = _details_key(details, language)
+    reference = _retry_reference(retry_token, prop.pk, check_in, check_out, guests, key)
+    earlier = Booking.objects.filter(property_id=prop.pk, client_reference=reference).first()
+    return earlier if earlier is not None and _still_held(earlier) else None
+
+
+def _still_held(booking: Booking) -> bool:
+    return booking.status == BookingStatus.RESERVED and (
+        booking.hold_expires_at is None or booking.hold_expires_at > timezone.now()
+    )
+
+
+def _retry_reference(token: str, property_id: int, check_in: date, check_out: date, guests: int, key: str) -> str:
+    blob = f"{token}|{property_id}|{check_in}|{check_out}|{guests}|{key}".encode()
+    return "web-" + hashlib.sha256(blob).hexdigest()[:40]
+
+
+def _start_payment(booking: Booking, key: str) -> CheckoutStarted:
+    """Start (or find) the hold's PaymentIntent; if that fails, release the hold again."""
     from apps.payments.services import checkout_start
 
     try:

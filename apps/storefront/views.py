@@ -327,6 +327,23 @@ def _active_hold(data: dict[str, Any], prop_id: int, stay: tuple[date, date, int
     return booking
 
 
+def _retried_hold(request: HttpRequest, prop, stay: tuple[date, date, int]) -> Booking | None:
+    """The form sent again after its answer was lost (a 503, a dropped connection): the hold the first
+    attempt committed, found by this browser's CSRF secret, the stay and the details."""
+    form = GuestDetailsForm(request.POST)
+    if not form.is_valid():
+        return None
+    return services.checkout_retried_hold(
+        prop=prop,
+        check_in=stay[0],
+        check_out=stay[1],
+        guests=stay[2],
+        details=form.cleaned_data,
+        language=(getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE)[:2],
+        retry_token=request.META.get("CSRF_COOKIE", ""),
+    )
+
+
 @require_http_methods(["GET", "POST"])
 def checkout_details(request: HttpRequest, slug: str) -> HttpResponse:
     from apps.availability.selectors import stay_check
@@ -342,6 +359,8 @@ def checkout_details(request: HttpRequest, slug: str) -> HttpResponse:
     _release_own_lapsed_hold(request)
     data = _checkout_session(request)
     own_hold = _active_hold(data, prop.pk, stay)
+    if own_hold is None and request.method == "POST":
+        own_hold = _retried_hold(request, prop, stay)
     check = stay_check(prop=prop, check_in=stay[0], check_out=stay[1], guests=stay[2])
     quote = selectors.price_lines(check.quote.as_dict()) if check.quote is not None else None
     ctx: dict[str, Any] = {
@@ -386,6 +405,8 @@ def checkout_details(request: HttpRequest, slug: str) -> HttpResponse:
             language=language,
             own_hold=own_hold,
             previous=data,
+            # this browser's CSRF secret: sending the form again after a lost answer finds the hold
+            retry_token=request.META.get("CSRF_COOKIE", ""),
         )
     except services.CheckoutConflict as exc:
         ctx["conflict"] = True

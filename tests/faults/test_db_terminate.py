@@ -267,3 +267,32 @@ def test_guest_charged_while_the_database_connection_dies_sees_the_confirmation(
     payment_services.payment_sync(payment_id=payment.pk)
     booking.refresh_from_db()
     assert booking.status == BookingStatus.CONFIRMED and booking.payment_status == PaymentStatus.PAID
+
+
+def test_guest_sending_the_details_form_again_after_a_lost_answer_keeps_its_hold(live_server, stripe_sandbox):
+    """The hold commits, then the connection dies before the answer (and before the session learns the
+    hold): 503; the guest sends the form again and gets the hold it already has, not "just booked"."""
+    prop = PropertyFactory(slug="held-loft", max_guests=4)
+    session = requests.Session()
+    base = live_server.url
+    url = f"/properties/{prop.slug}/book/?check_in={future(40)}&check_out={future(43)}&guests=2"
+    page = session.get(base + url, timeout=30)
+    details = {"first_name": "Lou", "last_name": "Again", "email": "lou@example.com", "phone": "", "country": "DE",
+               "special_requests": "", "csrfmiddlewaretoken": CSRF.search(page.text).group(1)}  # fmt: skip
+    with connection_dies_at(payment_services, "checkout_start", times=1):
+        lost = session.post(base + url, data=details, headers={"Referer": base + url}, allow_redirects=False,
+                            timeout=60)  # fmt: skip
+    assert lost.status_code == 503 and lost.headers["Retry-After"] == "2", lost.text[:300]
+    hold = Booking.objects.get(property=prop)
+    assert hold.status == BookingStatus.RESERVED and hold.client_reference.startswith("web-")
+    again = session.post(base + url, data=details, headers={"Referer": base + url}, allow_redirects=False, timeout=60)
+    assert again.status_code == 302 and again.headers["Location"] == "/checkout/payment/", again.text[:500]
+    assert list(Booking.objects.filter(property=prop).values_list("pk", flat=True)) == [hold.pk]
+    payment_page = session.get(base + "/checkout/payment/", timeout=30)
+    assert payment_page.status_code == 200 and 'name="card_number"' in payment_page.text
+    # another browser with the same details is another guest: it cannot take this hold
+    other = requests.Session()
+    page = other.get(base + url, timeout=30)
+    theirs = other.post(base + url, data={**details, "csrfmiddlewaretoken": CSRF.search(page.text).group(1)},
+                        headers={"Referer": base + url}, allow_redirects=False, timeout=60)  # fmt: skip
+    assert theirs.status_code == 409
