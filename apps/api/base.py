@@ -80,6 +80,8 @@ class IdempotentDispatchMixin:
             return self.response
         finally:
             idempotency.deactivate(token)
+            if begun.claim is not None:
+                idempotency.release(begun.claim)  # never leave the claim's lock on a pooled connection
 
     def idempotent_recover(self, record) -> Response:
         """The answer to a request whose write committed but whose response was lost: the object as it

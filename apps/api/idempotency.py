@@ -309,9 +309,14 @@ def finish(claim: Claim, response: Any) -> None:
     except Exception:  # noqa: BLE001 - logged; the response stands
         logger.warning("Idempotency-Key %s: could not store the outcome", claim.record.key, exc_info=True)
     finally:
-        if claim.locked:
-            _unlock(claim.record.pk)
-            claim.locked = False
+        release(claim)
+
+
+def release(claim: Claim) -> None:
+    """Give up the claim's advisory lock (idempotent)."""
+    if claim.locked:
+        claim.locked = False
+        _unlock(claim.record.pk)
 
 
 def _store(claim: Claim, response: Any) -> None:

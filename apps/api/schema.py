@@ -30,11 +30,13 @@ ERROR_DESCRIPTIONS = {
     "405": "Method not allowed.",
     "406": "Not acceptable.",
     "409": "Conflict (`booking_conflict` with the conflicting dates, `invalid_transition`, "
-    "`idempotency_in_progress`, `protected`).",
+    "`idempotency_in_progress` with Retry-After, `client_reference_taken` naming the booking, `protected`).",
     "413": "Request body too large.",
     "415": "Unsupported media type.",
     "422": "Idempotency-Key reused with a different request (`idempotency_key_reused`).",
     "429": "Too many requests for this token (`throttled`); see Retry-After.",
+    "503": "A backing service cannot answer right now (`database_unavailable`, `redis_unavailable`); retry after "
+    "Retry-After seconds. With an Idempotency-Key the retry gets what was committed.",
 }
 EXAMPLE_CODES = {
     "400": "validation_error",
@@ -48,8 +50,9 @@ EXAMPLE_CODES = {
     "415": "unsupported_media_type",
     "422": "idempotency_key_reused",
     "429": "throttled",
+    "503": "database_unavailable",
 }
-ALWAYS = ("400", "401", "403", "404", "405", "406", "429")
+ALWAYS = ("400", "401", "403", "404", "405", "406", "429", "503")
 ON_POST = ("409", "413", "415", "422")
 ON_WRITE = ("409", "415")
 
@@ -59,7 +62,9 @@ IDEMPOTENCY_PARAMETER = OpenApiParameter(
     required=False,
     type=str,
     description="Makes a POST safe to retry: the first response is stored and replayed for the same key and "
-    "body (header `Idempotent-Replayed: true`); a different body -> 422; while the first is running -> 409.",
+    "body (header `Idempotent-Replayed: true`); if the first attempt's answer was lost after its write committed "
+    "(a 503, a dropped connection), the retry gets the committed object as it stands now; a different body -> "
+    "422; while the first is running -> 409 with Retry-After.",
 )
 
 
