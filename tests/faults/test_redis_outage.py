@@ -103,19 +103,20 @@ def celery_broker_at(url: str):
     from pms.celery import app
 
     def reset_pools() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
-            app._pool = None
+        # kombu keeps one pool per broker URL in a process-wide registry: only forget ours, close nothing shared
+        app._pool = None
         app.amqp._producer_pool = None
 
     old = (app.conf.broker_url, app.conf.task_always_eager)
     app.conf.broker_url, app.conf.task_always_eager = url, False
     reset_pools()
+    test_pool = app.pool
     try:
         yield
     finally:
         app.conf.broker_url, app.conf.task_always_eager = old
         reset_pools()
+        test_pool.force_close_all()  # the pool of this test's own Redis only
 
 
 def run_sweeps() -> None:
