@@ -12,10 +12,22 @@ import time
 from collections.abc import Callable
 
 import psycopg
+import pytest
 from django.conf import settings
 from django.db import connection
 
 from tests.channels.conftest import _clean_channel_redis, bcom, listing  # noqa: F401
+
+
+@pytest.fixture
+def report(capsys):
+    """Print a recovery figure to the terminal even when pytest captures output (``make test``)."""
+
+    def write(text: str) -> None:
+        with capsys.disabled():
+            print(f"\n[fault] {text}")
+
+    return write
 
 
 def wait_for(condition: Callable[[], bool], *, timeout: float, interval: float = 0.2, what: str = "") -> float:

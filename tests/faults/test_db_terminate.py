@@ -45,7 +45,7 @@ def _retry_pause(response: requests.Response | None) -> float:
     return 0.1
 
 
-def test_api_creates_while_database_sessions_are_terminated(live_server):
+def test_api_creates_while_database_sessions_are_terminated(live_server, report):
     owner = PropertyFactory().owner
     prop = PropertyFactory(owner=owner)
     token = client_for(owner).raw_token
@@ -100,8 +100,8 @@ def test_api_creates_while_database_sessions_are_terminated(live_server):
     finally:
         calendar.after_check_hook = None
 
-    print(
-        f"\n[fault] API creates under pg_terminate_backend: {killer.kills} sessions terminated; answers "
+    report(
+        f"API creates under pg_terminate_backend: {killer.kills} sessions terminated; answers "
         f"{dict(seen)}; slowest recovery of a client's create {max(recovery, default=0):.2f} s"
     )
     assert not errors, errors
@@ -123,7 +123,7 @@ def test_api_creates_while_database_sessions_are_terminated(live_server):
     assert_no_overlap()
 
 
-def test_guest_payments_while_database_sessions_are_terminated(live_server, stripe_sandbox):
+def test_guest_payments_while_database_sessions_are_terminated(live_server, stripe_sandbox, report):
     prop = PropertyFactory(slug="faulty-loft", max_guests=4)
     guests = 3
     base = live_server.url
@@ -222,8 +222,8 @@ def test_guest_payments_while_database_sessions_are_terminated(live_server, stri
     for payment in Payment.objects.filter(status=Payment.Status.SUCCEEDED, settled_at__isnull=True):
         payment_services.payment_sync(payment_id=payment.pk)
     payment_services.payment_status_repair()
-    print(
-        f"\n[fault] guest payments under pg_terminate_backend: {killer.kills} sessions terminated in {storm:.1f} s; "
+    report(
+        f"guest payments under pg_terminate_backend: {killer.kills} sessions terminated in {storm:.1f} s; "
         f"answers {dict(seen)}"
     )
     assert results == dict.fromkeys(range(guests), "paid"), results

@@ -126,7 +126,7 @@ def run_sweeps() -> None:
     deliveries_run_due()
 
 
-def test_redis_stopped_and_restarted(prop, listing, bcom, live_server, settings, tmp_path):
+def test_redis_stopped_and_restarted(prop, listing, bcom, live_server, settings, tmp_path, report):
     server = RedisServer(tmp_path)
     server.start()
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": server.url}}
@@ -222,8 +222,8 @@ def test_redis_stopped_and_restarted(prop, listing, bcom, live_server, settings,
     finally:
         server.stop()
 
-    print(
-        f"\n[fault] Redis down: API create answered 201 in {create_seconds:.2f} s; after the restart /readyz ok in "
+    report(
+        f"Redis down: API create answered 201 in {create_seconds:.2f} s; after the restart /readyz ok in "
         f"{ready_after:.1f} s, API throttling back on Redis in {throttle_after:.1f} s, every event delivered in "
         f"{delivered_after:.1f} s (from the restart: {time.monotonic() - restarted:.1f} s)"
     )
