@@ -32,7 +32,7 @@ def _auth() -> dict[str, str]:
 
 
 def test_refusals_and_pushes_of_the_same_nights_never_deadlock(listing):
-    rounds, statuses, errors = 15, [], []
+    rounds, statuses, errors = 10, [], []
     first = future(10)
     # a calendar whose rows are not stored in day order, as a long-lived listing's are
     sim._upsert_days(listing, [first + timedelta(days=i) for i in range(0, 60, 2)], {"rooms_to_sell": 1})
