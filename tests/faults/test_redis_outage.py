@@ -126,7 +126,7 @@ def run_sweeps() -> None:
     deliveries_run_due()
 
 
-def test_redis_stopped_and_restarted(prop, listing, bcom, live_server, settings, tmp_path, report):
+def test_redis_stopped_and_restarted(prop, listing, bcom, live_server, settings, tmp_path, stripe_sandbox, report):
     server = RedisServer(tmp_path)
     server.start()
     settings.CACHES = {"default": {**settings.CACHES["default"], "LOCATION": server.url}}
@@ -178,6 +178,21 @@ def test_redis_stopped_and_restarted(prop, listing, bcom, live_server, settings,
 
             assert call("search page", "GET", "/").status_code == 200
             assert call("property page", "GET", f"/properties/{prop.slug}/").status_code == 200
+            # a guest books and pays on the guest pages
+            shopper = requests.Session()
+            url = f"/properties/{prop.slug}/book/?check_in={future(30)}&check_out={future(33)}&guests=2"
+            page = call("checkout page", "GET", url, shopper)
+            token = CSRF.search(page.text).group(1)
+            details = {"first_name": "Rae", "last_name": "Dis", "email": "rae@example.com", "phone": "",
+                       "country": "DE", "special_requests": "", "csrfmiddlewaretoken": token}  # fmt: skip
+            held = call("checkout details", "POST", url, shopper, data=details, headers={"Referer": base + url})
+            assert held.status_code == 302, held.text[:300]
+            page = call("payment page", "GET", "/checkout/payment/", shopper)
+            card = {"card_number": "4242 4242 4242 4242", "exp_month": 12, "exp_year": 2040, "cvc": "123",
+                    "csrfmiddlewaretoken": CSRF.search(page.text).group(1)}  # fmt: skip
+            paid = call("payment", "POST", "/checkout/payment/", shopper, data=card,
+                        headers={"Referer": base + "/checkout/payment/"})  # fmt: skip
+            assert paid.status_code == 302 and "/bookings/" in paid.headers["Location"], paid.text[:300]
             guest = requests.Session()
             form = call("portal form", "GET", "/manage/", guest)
             assert form.status_code == 200
@@ -228,6 +243,8 @@ def test_redis_stopped_and_restarted(prop, listing, bcom, live_server, settings,
         f"{delivered_after:.1f} s (from the restart: {time.monotonic() - restarted:.1f} s)"
     )
     assert [a for a in answers if a[1] >= 500] == [("portal link", 503)], answers
-    assert Booking.objects.filter(property=prop).count() == 2  # the API booking and the webhook's
+    # the API booking, the webhook's and the guest's (confirmed and paid)
+    assert Booking.objects.filter(property=prop).count() == 3
+    assert Booking.objects.get(guest__email="rae@example.com").payment_status == "paid"
     assert IdempotencyRecord.objects.get(key="redis-down-1").state == "completed"
     assert_no_overlap()
