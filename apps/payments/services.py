@@ -724,6 +724,8 @@ def payment_status_repair(*, limit: int = 500) -> list[int]:
         )
         .exclude(derived="")
         .exclude(payment_status=F("derived"))
+        # a hold cancelled before any payment succeeded is void; a failed attempt on it changes nothing
+        .exclude(payment_status=PaymentStatus.VOID, derived=PaymentStatus.FAILED)
         .order_by()
         .values_list("pk", flat=True)[:limit]
     )
