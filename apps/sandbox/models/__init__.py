@@ -9,4 +9,7 @@ from .booking_com import SimCalendarDay, SimListing, SimReservation, SimToken, n
 from .common import SimFault, SimRequest
 
 __all__ = ["SimCalendarDay", "SimFault", "SimListing", "SimRequest", "SimReservation", "SimToken", "new_res_id"]
-from . import airbnb  # noqa: E402,F401  (the Airbnb simulator's models)
+from . import (
+    airbnb,  # noqa: E402,F401  (the Airbnb simulator's models)
+    google_vr,  # noqa: E402,F401  (the Google Vacation Rentals simulator's models)
+)

@@ -1,0 +1,173 @@
+"""Google Vacation Rentals, the PMS side that is not the adapter (see PLATFORMS.md section 5).
+
+Google never sends reservations: it lists our homes (the Hotel List Feed), shows the prices we push
+(ARI, ``adapters/google_vr.py``) and sends travellers to our own booking pages (landing pages).
+
+**Partner account.** A ``google_vr`` connection names its Google partner account in ``username``
+(the partner key Google gives, e.g. ``olivia-vr``) and its listing id in ``external_property_id``
+(Google's "partner hotel id"). One owner's account is the set of their own properties whose
+``google_vr`` connection names that partner key; nothing else is ever in it.
+
+**Hotel List Feed.** Each owner account's feed is served at an unguessable URL
+(``feed_path(owner_id=..., partner=...)``: an HMAC of the owner id and the partner key under
+``SECRET_KEY``), which the owner registers in Hotel Center; Google fetches it on its schedule. It lists
+only that owner's active properties connected under that partner key, with the vacation-rental
+attributes Google requires (id, name, latitude, longitude, address, ``capacity``, ``website``) and
+the recommended ones (bedrooms, bathrooms, amenities, photos, description). A wrong token, an unknown
+partner and another owner's id all answer the same 404.
+
+**Landing pages.** ``landing_url_template()`` is what the owner enters in Hotel Center:
+``SITE_URL/go/google/(PARTNER-HOTEL-ID)/?checkin=(CHECKINYEAR)-(CHECKINMONTH)-(CHECKINDAY)&nights=
+(LENGTH)&guests=(NUM-GUESTS)&currency=(USER-CURRENCY)``.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 (building only)
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils.crypto import salted_hmac
+
+PLATFORM = "google_vr"
+FEED_SALT = "apps.channels.google_vr.feed"
+
+#: our amenity codes -> Google's vacation-rental ``client_attr`` names (value "Yes")
+AMENITY_ATTRS = {
+    "wifi": "wifi",
+    "kitchen": "kitchen",
+    "parking": "free_parking",
+    "free_parking": "free_parking",
+    "pool": "pool",
+    "air_conditioning": "air_conditioning",
+    "washer": "washer_dryer",
+    "dryer": "washer_dryer",
+    "tv": "tv",
+    "heating": "heating",
+    "pets_allowed": "pets_allowed",
+    "hot_tub": "hot_tub",
+    "fireplace": "fireplace",
+    "balcony": "balcony",
+    "garden": "garden",
+    "beach_access": "beach_access",
+    "bbq": "bbq_grill",
+    "dishwasher": "dishwasher",
+    "elevator": "elevator",
+    "wheelchair_accessible": "wheelchair_accessible",
+}
+
+
+def feed_token(*, owner_id: int, partner: str) -> str:
+    return salted_hmac(FEED_SALT, f"{owner_id}:{partner}", algorithm="sha256").hexdigest()[:40]
+
+
+def feed_token_valid(*, owner_id: int, partner: str, token: str) -> bool:
+    return hmac.compare_digest(feed_token(owner_id=owner_id, partner=partner), token or "")
+
+
+def feed_path(*, owner_id: int, partner: str) -> str:
+    return reverse(
+        "channels:google_vr_feed",
+        kwargs={"partner": partner, "owner_id": owner_id, "token": feed_token(owner_id=owner_id, partner=partner)},
+    )
+
+
+def feed_url(*, owner_id: int, partner: str) -> str:
+    return settings.SITE_URL.rstrip("/") + feed_path(owner_id=owner_id, partner=partner)
+
+
+def landing_url_template() -> str:
+    """The landing-page template the owner enters in Hotel Center (Google fills the placeholders)."""
+    return (
+        settings.SITE_URL.rstrip("/")
+        + "/go/google/(PARTNER-HOTEL-ID)/?checkin=(CHECKINYEAR)-(CHECKINMONTH)-(CHECKINDAY)"
+        + "&nights=(LENGTH)&guests=(NUM-GUESTS)&currency=(USER-CURRENCY)"
+    )
+
+
+def account_connections(*, owner_id: int, partner: str):
+    """The ``google_vr`` connections of one owner account: the owner's own properties only."""
+    from .models import ChannelConnection
+
+    return (
+        ChannelConnection.objects.filter(
+            platform=PLATFORM, username=partner, property__owner_id=owner_id, sync_enabled=True
+        )
+        .exclude(external_property_id="")
+        .select_related("property")
+        .order_by("external_property_id")
+    )
+
+
+def _text(parent: Element, tag: str, value: Any, **attrs: str) -> Element:
+    el = SubElement(parent, tag, attrs)
+    el.text = "" if value is None else str(value)
+    return el
+
+
+def _attr(parent: Element, name: str, value: Any) -> None:
+    _text(parent, "client_attr", value, name=name)
+
+
+def listing_element(parent: Element, conn: Any, *, site: str) -> Element:
+    """One ``<listing>`` of the Hotel List Feed with the vacation-rental attributes."""
+    prop = conn.property
+    listing = SubElement(parent, "listing")
+    _text(listing, "id", conn.external_property_id)
+    _text(listing, "name", prop.name)
+    address = SubElement(listing, "address", format="simple")
+    parts = prop.address or {}
+    for name, value in (
+        ("addr1", parts.get("street", "")),
+        ("city", prop.city),
+        ("province", parts.get("region", "")),
+        ("postal_code", parts.get("postal_code", "")),
+    ):
+        if value:
+            _text(address, "component", value, name=name)
+    _text(listing, "country", prop.country)
+    _text(listing, "latitude", prop.latitude if prop.latitude is not None else "")
+    _text(listing, "longitude", prop.longitude if prop.longitude is not None else "")
+    _text(listing, "category", "vacation rental")
+    content = SubElement(listing, "content")
+    website = site + reverse("storefront:property", kwargs={"slug": prop.slug})
+    if prop.description:
+        text = SubElement(content, "text", type="description")
+        _text(text, "link", website)
+        _text(text, "title", prop.name)
+        _text(text, "body", prop.description[:5000])
+    attributes = SubElement(content, "attributes")
+    _attr(attributes, "website", website)
+    _attr(attributes, "capacity", prop.max_guests)
+    _attr(attributes, "number_of_bedrooms", prop.bedrooms)
+    _attr(attributes, "number_of_bathrooms", f"{prop.bathrooms.normalize():f}")
+    _attr(attributes, "instant_bookable", "Yes")
+    seen: set[str] = set()
+    for code in prop.amenities or []:
+        name = AMENITY_ATTRS.get(code)
+        if name and name not in seen:
+            seen.add(name)
+            _attr(attributes, name, "Yes")
+    for photo in prop.photos.all().order_by("position", "id"):
+        src = photo.src
+        if not src:
+            continue
+        url = src if src.startswith(("http://", "https://")) else site + src
+        image = SubElement(content, "image", type="photo", url=url)
+        if photo.caption:
+            _text(image, "title", photo.caption)
+    return listing
+
+
+def hotel_list_feed(*, owner_id: int, partner: str) -> bytes:
+    """The owner account's Hotel List Feed (only that owner's connected, active properties)."""
+    site = settings.SITE_URL.rstrip("/")
+    root = Element("listings")
+    _text(root, "language", "en")
+    for conn in account_connections(owner_id=owner_id, partner=partner).prefetch_related("property__photos"):
+        if conn.property.status != "active":
+            continue
+        listing_element(root, conn, site=site)
+    return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="utf-8")

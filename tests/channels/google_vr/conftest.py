@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from apps.channels import google_vr
+from apps.channels.models import ChannelConnection
+from apps.properties.models import PropertyPhoto
+from apps.sandbox.models.google_vr import GoogleAccount
+from tests.factories import PropertyFactory
+
+PARTNER = "alice-vr"
+
+
+def google_connection(prop, *, hotel_id: str, partner: str = PARTNER, base_url: str = "") -> ChannelConnection:
+    conn = ChannelConnection(
+        property=prop,
+        platform="google_vr",
+        external_property_id=hotel_id,
+        external_room_id=hotel_id,
+        external_rate_plan_id="direct",
+        base_url=base_url,
+        auth_scheme="none",
+        username=partner,
+    )
+    conn.save()
+    return conn
+
+
+def sim_account(live_server, *, owner, partner: str = PARTNER) -> GoogleAccount:
+    return GoogleAccount.objects.create(
+        partner=partner,
+        feed_url=live_server.url + google_vr.feed_path(owner_id=owner.pk, partner=partner),
+        landing_url_template=live_server.url
+        + "/go/google/(PARTNER-HOTEL-ID)/?checkin=(CHECKINYEAR)-(CHECKINMONTH)-(CHECKINDAY)"
+        "&nights=(LENGTH)&guests=(NUM-GUESTS)&currency=(USER-CURRENCY)",
+    )
+
+
+@pytest.fixture
+def gprop(alice):
+    prop = PropertyFactory(
+        owner=alice,
+        name="Seaside Cottage",
+        slug="seaside-cottage",
+        latitude=Decimal("54.321000"),
+        longitude=Decimal("10.123000"),
+        amenities=["wifi", "kitchen", "pool"],
+        max_guests=5,
+        bedrooms=2,
+        bathrooms=Decimal("1.5"),
+        description="A cottage by the sea.",
+    )
+    PropertyPhoto.objects.create(property=prop, url="https://img.example/cottage.jpg", caption="Front", position=0)
+    return prop
