@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -246,3 +246,107 @@ def pricing_rule_delete(*, rule_id: int, source: str = BlockSource.OWNER) -> Non
         if not deleted:
             raise NotFound("Pricing rule not found.", details={"rule_id": rule_id})
         _rule_emit(rule_id=rule_id, property_id=property_id, source=source, reason="rule.deleted")
+
+
+#: What ``calendar_range_update`` may set per night (``None`` clears it back to the property's default).
+RANGE_FIELDS = ("price_override", "min_stay", "max_stay", "closed_to_arrival", "closed_to_departure")
+_RANGE_DEFAULTS: dict[str, Any] = {
+    "price_override": None,
+    "min_stay": None,
+    "max_stay": None,
+    "closed_to_arrival": False,
+    "closed_to_departure": False,
+}
+
+
+@retry_transaction
+def calendar_range_update(
+    *, property_id: int, start: date, end: date, changes: dict[str, Any], source: str = BlockSource.OWNER
+) -> list[AvailabilityBlock]:
+    """Set price / min stay / max stay / closed-to-arrival / closed-to-departure for the nights
+    [start, end) (the calendar's bulk edit), leaving every field not in ``changes`` as it is per night.
+
+    The ``available`` ranges that overlap are rewritten under the property's lock: the parts outside
+    [start, end) keep their values, the nights inside get the change, and runs of nights with the
+    same values become one range (nights back at every default need no range). One outbox event
+    covers the whole rewritten span, so the channels re-push prices and restrictions. Returns the
+    ranges now covering [start, end).
+    """
+    from apps.core.limits import check_span
+
+    start, end = check_span(start, end, what="range", fields=("start_date", "end_date"))
+    unknown = sorted(set(changes) - set(RANGE_FIELDS))
+    if unknown:
+        raise CalendarValidationError(f"These calendar fields cannot be set: {', '.join(unknown)}.")
+    if not changes:
+        raise CalendarValidationError("Nothing to change: give a price, a stay limit or an arrival/departure rule.")
+    values = {k: (_RANGE_DEFAULTS[k] if v is None and k.startswith("closed") else v) for k, v in changes.items()}
+    probe = AvailabilityBlock(
+        property_id=property_id,
+        start_date=start,
+        end_date=end,
+        block_type=AvailabilityBlock.Type.AVAILABLE,
+        **{**_RANGE_DEFAULTS, **values},
+    )
+    _full_clean(probe)  # the values themselves (price >= 0, max stay >= min stay, ...)
+    one = timedelta(days=1)
+    with transaction.atomic():
+        lock_properties([property_id])
+        old = list(
+            AvailabilityBlock.objects.select_for_update()
+            .filter(
+                property_id=property_id,
+                block_type=AvailabilityBlock.Type.AVAILABLE,
+                start_date__lt=end,
+                end_date__gt=start,
+            )
+            .order_by("start_date")
+        )
+        span_start = min([start, *[b.start_date for b in old]])
+        span_end = max([end, *[b.end_date for b in old]])
+        per_night: dict[date, tuple[tuple[Any, ...], str, str]] = {}
+        for block in old:
+            d = block.start_date
+            while d < block.end_date:
+                per_night[d] = (tuple(getattr(block, f) for f in RANGE_FIELDS), block.note, block.source)
+                d += one
+        d = start
+        while d < end:
+            current, note, _ = per_night.get(d, (tuple(_RANGE_DEFAULTS[f] for f in RANGE_FIELDS), "", source))
+            merged = dict(zip(RANGE_FIELDS, current, strict=True))
+            merged.update(values)
+            per_night[d] = (tuple(merged[f] for f in RANGE_FIELDS), note, source)
+            d += one
+        AvailabilityBlock.objects.filter(pk__in=[b.pk for b in old]).delete()
+        default_key = tuple(_RANGE_DEFAULTS[f] for f in RANGE_FIELDS)
+        runs: list[list[Any]] = []  # [first night, end, values, note, source]
+        d = span_start
+        while d < span_end:
+            entry = per_night.get(d)
+            if entry is None or entry[0] == default_key:
+                d += one
+                continue
+            if runs and runs[-1][1] == d and runs[-1][2:] == list(entry):
+                runs[-1][1] = d + one
+            else:
+                runs.append([d, d + one, *entry])
+            d += one
+        created = []
+        for first, stop, vals, note, run_source in runs:
+            block = AvailabilityBlock(
+                property_id=property_id,
+                start_date=first,
+                end_date=stop,
+                block_type=AvailabilityBlock.Type.AVAILABLE,
+                note=note,
+                source=run_source,
+                **dict(zip(RANGE_FIELDS, vals, strict=True)),
+            )
+            _full_clean(block)
+            block.save()
+            if first < end and stop > start:
+                created.append(block)
+        calendar.emit_availability_changed(
+            property_id=property_id, start=span_start, end=span_end, source=source, reason="range.updated"
+        )
+    return created

@@ -1,0 +1,197 @@
+"""Pages of the back office. Thin: read through ``selectors``, write through the domain services.
+
+Who sees what is ``visible_to``; who may write is ``managed_by`` (a co-host granted only
+``view_property`` gets a read-only calendar, and a POST from them is refused with 403)."""
+
+from __future__ import annotations
+
+import calendar as pycal
+from datetime import date, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
+
+from apps.availability import services as availability_services
+from apps.availability.errors import BookingConflict
+from apps.availability.models import AvailabilityBlock, BlockSource
+from apps.core.errors import DomainError
+from apps.core.limits import max_days_ahead, max_days_past
+from apps.properties.models import Property
+
+from . import selectors
+from .forms import CalendarRangeForm
+
+VIEWS = {"2w": ("2 weeks", 14), "month": ("Month", None), "90d": ("90 days", 90)}
+
+SOURCE_LABELS = {
+    "direct": "Direct",
+    "api": "API",
+    "airbnb": "Airbnb",
+    "booking_com": "Booking.com",
+    "expedia": "Expedia",
+    "fewo_direkt": "FeWo-direkt",
+    "google_vr": "Google",
+    "ical": "iCal",
+}
+
+
+def _parse_date(value: str | None) -> date | None:
+    try:
+        return date.fromisoformat(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _window(params: Any, today: date) -> tuple[str, date, int]:
+    """(view, start, days) from the query string; anything unreadable falls back to this month."""
+    view = params.get("view") if params.get("view") in VIEWS else "month"
+    start = _parse_date(params.get("start"))
+    month = params.get("month") or ""
+    if len(month) == 7 and start is None:
+        start = _parse_date(month + "-01")
+    if start is None:
+        start = today.replace(day=1) if view == "month" else today - timedelta(days=1)
+    lowest, highest = today - timedelta(days=max_days_past()), today + timedelta(days=max_days_ahead())
+    start = min(max(start, lowest), highest)
+    if view == "month":
+        start = start.replace(day=1)
+        days = pycal.monthrange(start.year, start.month)[1]
+    else:
+        days = VIEWS[view][1]
+    return view, start, days
+
+
+def _shift(view: str, start: date, days: int, direction: int) -> date:
+    if view == "month":
+        month = start.month - 1 + direction
+        return date(start.year + month // 12, month % 12 + 1, 1)
+    return start + timedelta(days=days * direction)
+
+
+def _calendar_url(**params: Any) -> str:
+    return reverse("admin:backoffice_calendar") + "?" + urlencode({k: v for k, v in params.items() if v})
+
+
+def calendar_view(site):
+    def view(request):
+        today = timezone.localdate()
+        view_name, start, days = _window(request.GET, today)
+        chart = selectors.tape_chart(user=request.user, start=start, days=days)
+        months = []
+        for d in chart.days:
+            if not months or months[-1][0] != (d.year, d.month):
+                months.append([(d.year, d.month), d, 0])
+            months[-1][2] += 1
+        context = {
+            **site.each_context(request),
+            "title": "Calendar",
+            "chart": chart,
+            "today": today,
+            "view": view_name,
+            "views": [(key, label) for key, (label, _) in VIEWS.items()],
+            "months": [{"first": first, "span": span} for _, first, span in months],
+            "prev_url": _calendar_url(view=view_name, start=_shift(view_name, start, days, -1).isoformat()),
+            "next_url": _calendar_url(view=view_name, start=_shift(view_name, start, days, 1).isoformat()),
+            "today_url": _calendar_url(view=view_name),
+            "month_value": start.strftime("%Y-%m"),
+            "edit_url": reverse("admin:backoffice_calendar_edit"),
+            "sources": SOURCE_LABELS,
+            "any_writable": any(row.may_change for row in chart.rows),
+        }
+        return TemplateResponse(request, "admin/backoffice/calendar.html", context)
+
+    return view
+
+
+def _property_for(request, raw: Any) -> Property | None:
+    """The visible property named in the request; 404 for an outsider's or a forged id."""
+    try:
+        pk = int(raw)
+    except (TypeError, ValueError):
+        return None
+    if not 0 < pk < 2**63:
+        return None
+    prop = Property.objects.visible_to(request.user).filter(pk=pk).first()
+    if prop is None:
+        raise Http404("Property not found.")
+    if not Property.objects.managed_by(request.user).filter(pk=pk).exists():
+        raise PermissionDenied("You may look at this property's calendar but not change it.")
+    return prop
+
+
+def calendar_edit_view(site):
+    def view(request):
+        data = request.POST if request.method == "POST" else None
+        prop = _property_for(request, (data or request.GET).get("property"))
+        initial: dict[str, Any] = {"action": "block"}
+        if prop is not None:
+            initial["property"] = prop.pk
+            first = _parse_date(request.GET.get("first_night"))
+            last = _parse_date(request.GET.get("last_night")) or first
+            if first:
+                initial["first_night"], initial["last_night"] = first, last
+                if last and last >= first:
+                    values = selectors.night_values(prop=prop, start=first, end=last + timedelta(days=1))
+                    initial["price"] = None
+                    initial["current"] = values
+        form = CalendarRangeForm(data, user=request.user, initial=initial)
+        if data is not None and form.is_valid():
+            response = _apply(request, form)
+            if response is not None:
+                return response
+        context = {
+            **site.each_context(request),
+            "title": "Change the calendar",
+            "form": form,
+            "prop": prop,
+            "current": initial.get("current"),
+            "calendar_url": reverse("admin:backoffice_calendar"),
+        }
+        return TemplateResponse(request, "admin/backoffice/calendar_edit.html", context)
+
+    return view
+
+
+def _apply(request, form: CalendarRangeForm):
+    """Hand the range to the service; a refusal (taken dates, invalid values) becomes a form error."""
+    data = form.cleaned_data
+    prop, start, end, action = data["property"], data["first_night"], data["end"], data["action"]
+    back = _calendar_url(view="month", start=start.replace(day=1).isoformat())
+    if action == "booking":
+        query = urlencode({"property": prop.pk, "check_in": start.isoformat(), "check_out": end.isoformat()})
+        return HttpResponseRedirect(reverse("admin:bookings_booking_add") + "?" + query)
+    try:
+        if action in ("block", "maintenance"):
+            availability_services.block_create(
+                property_id=prop.pk,
+                start_date=start,
+                end_date=end,
+                block_type=AvailabilityBlock.Type.BLOCKED if action == "block" else AvailabilityBlock.Type.MAINTENANCE,
+                note=data.get("note") or "",
+                source=BlockSource.OWNER,
+            )
+            done = f"{prop.name}: {(end - start).days} night(s) from {start} blocked."
+        else:
+            availability_services.calendar_range_update(
+                property_id=prop.pk, start=start, end=end, changes=form.rate_changes(), source=BlockSource.OWNER
+            )
+            done = f"{prop.name}: prices and stay rules from {start} to {end} changed."
+    except BookingConflict as exc:
+        taken = ", ".join(f"{c.get('reference') or c['kind']} ({c['start']} to {c['end']})" for c in exc.conflicts)
+        form.add_error(None, f"These nights are not available: taken by {taken}." if taken else str(exc))
+        return None
+    except DomainError as exc:
+        form.add_error(None, str(exc))
+        return None
+    messages.success(request, done + " The channels are being updated.")
+    return HttpResponseRedirect(back)
+
+
+def dashboard_context(request) -> dict[str, Any]:
+    return {"calendar_url": reverse("admin:backoffice_calendar")}
