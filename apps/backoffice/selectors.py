@@ -7,7 +7,7 @@ under those properties in a fixed number of queries, whatever the number of prop
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -175,3 +175,249 @@ def night_values(*, prop: Property, start: date, end: date) -> dict[str, Any]:
     cell = _night_cells(prop, start, start + timedelta(days=1), ranges[prop.pk], pricing.load_rules([prop.pk])[prop.pk])
     first = cell[start]
     return {"price": first.price, "min_stay": first.min_stay}
+
+
+# --------------------------------------------------------------------------------------------------
+# Dashboard
+# --------------------------------------------------------------------------------------------------
+
+#: Stays that count as sold (a hold is not revenue yet; a cancelled stay is not a stay).
+SOLD_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.CHECKED_OUT)
+CENT = Decimal("0.01")
+
+
+def _month_start(d: date, shift: int = 0) -> date:
+    month = d.month - 1 + shift
+    return date(d.year + month // 12, month % 12 + 1, 1)
+
+
+@dataclass
+class Figures:
+    """Occupancy, ADR and RevPAR of one period for the properties of one currency."""
+
+    available_nights: int = 0
+    sold_nights: int = 0
+    revenue: Decimal = Decimal("0.00")
+    bookings: int = 0
+
+    @property
+    def occupancy(self) -> Decimal:
+        if not self.available_nights:
+            return Decimal("0.0")
+        return (Decimal(self.sold_nights) * 100 / self.available_nights).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+    @property
+    def adr(self) -> Decimal:
+        return (self.revenue / self.sold_nights).quantize(CENT, ROUND_HALF_UP) if self.sold_nights else CENT * 0
+
+    @property
+    def revpar(self) -> Decimal:
+        if not self.available_nights:
+            return CENT * 0
+        return (self.revenue / self.available_nights).quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass
+class Period:
+    key: str
+    label: str
+    start: date
+    end: date  # exclusive
+    #: currency -> figures; currency -> source -> figures
+    totals: dict[str, Figures] = field(default_factory=dict)
+    by_channel: dict[str, dict[str, Figures]] = field(default_factory=dict)
+    cancellations: int = 0
+    lead_days_total: int = 0
+    lead_bookings: int = 0
+
+    @property
+    def nights(self) -> int:
+        return (self.end - self.start).days
+
+    @property
+    def average_lead_days(self) -> Decimal | None:
+        if not self.lead_bookings:
+            return None
+        return (Decimal(self.lead_days_total) / self.lead_bookings).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def booking_revenue_in(booking_total: Decimal, check_in: date, check_out: date, start: date, end: date) -> Decimal:
+    """The part of a stay's total that falls on the nights inside [start, end): the total spread evenly
+    over the stay's nights, rounded to the cent once per booking and period."""
+    inside = (min(check_out, end) - max(check_in, start)).days
+    if inside <= 0:
+        return Decimal("0.00")
+    return (Decimal(booking_total) * inside / (check_out - check_in).days).quantize(CENT, ROUND_HALF_UP)
+
+
+@dataclass
+class Movement:
+    booking: Booking
+    kind: str  # 'arrival' | 'departure' | 'in_house'
+    day: date
+
+    @property
+    def contact(self) -> dict[str, str]:
+        g = self.booking.guest
+        c = self.booking.guest_contact or {}
+        name = (g.full_name if g else "") or f"{c.get('first_name', '')} {c.get('last_name', '')}".strip()
+        return {
+            "name": name or self.booking.reference,
+            "email": c.get("email") or (g.email if g else ""),
+            "phone": c.get("phone") or (g.phone if g else ""),
+        }
+
+
+@dataclass
+class Dashboard:
+    today: date
+    property_count: int
+    arrivals_today: list[Movement]
+    departures_today: list[Movement]
+    in_house: list[Movement]
+    arrivals_week: list[Movement]
+    departures_week: list[Movement]
+    periods: list[Period]
+    monthly: list[dict[str, Any]]  # the last 12 months: {"month", "currency" -> revenue, occupancy}
+    currencies: list[str]
+    open_holds: list[Booking]
+    attention: dict[str, int]
+
+
+def dashboard(*, user: Any, today: date, now: Any = None) -> Dashboard:
+    """Everything the owner's morning page shows, for the properties ``user`` may see, in a fixed
+    number of queries (pinned in ``tests/backoffice/test_dashboard.py``).
+
+    Definitions: a night is *sold* when a confirmed, checked-in or checked-out booking covers it;
+    *available* nights are the visible properties' nights in the period (archived properties left
+    out); *revenue* spreads each stay's total evenly over its nights (rounded per booking and period);
+    ADR = revenue / sold nights, RevPAR = revenue / available nights, occupancy = sold / available.
+    Figures are per currency (properties priced in different currencies are never added up)."""
+    from django.db.models import Q
+    from django.utils import timezone
+
+    from apps.bookings.models import PaymentStatus
+    from apps.channels.models import ChannelAlert, Delivery
+    from apps.channels.models_airbnb import AirbnbRequest
+
+    now = now or timezone.now()
+    props = list(Property.objects.visible_to(user).values("pk", "currency", "status"))
+    ids = [p["pk"] for p in props]
+    counted = [p for p in props if p["status"] != Property.Status.INACTIVE]
+    currencies = sorted({p["currency"] for p in counted} or {p["currency"] for p in props})
+    week_end = today + timedelta(days=8)
+
+    # arrivals, departures, in house (one query)
+    moves = list(
+        Booking.objects.filter(property_id__in=ids, status__in=CALENDAR_STATUSES)
+        .filter(
+            Q(check_in__gte=today, check_in__lt=week_end)
+            | Q(check_out__gte=today, check_out__lt=week_end)
+            | Q(check_in__lte=today, check_out__gt=today)
+        )
+        .select_related("property", "guest")
+        .order_by("check_in", "id")
+    )
+    arrivals_today = [Movement(b, "arrival", b.check_in) for b in moves if b.check_in == today]
+    departures_today = [Movement(b, "departure", b.check_out) for b in moves if b.check_out == today]
+    in_house = [Movement(b, "in_house", today) for b in moves if b.check_in <= today < b.check_out]
+    arrivals_week = [Movement(b, "arrival", b.check_in) for b in moves if today < b.check_in < week_end]
+    departures_week = sorted(
+        (Movement(b, "departure", b.check_out) for b in moves if today < b.check_out < week_end),
+        key=lambda m: (m.day, m.booking.pk),
+    )
+
+    # periods: this month, last month, the last 12 months (this month included)
+    this_month = _month_start(today)
+    periods = [
+        Period("this_month", "This month", this_month, _month_start(today, 1)),
+        Period("last_month", "Last month", _month_start(today, -1), this_month),
+        Period("last_12_months", "Last 12 months", _month_start(today, -11), _month_start(today, 1)),
+    ]
+    window_start, window_end = periods[2].start, periods[2].end
+    months = [_month_start(window_start, i) for i in range(12)]
+    monthly: list[dict[str, Any]] = [
+        {"month": m, "end": _month_start(m, 1), "revenue": {c: Decimal("0.00") for c in currencies}, "sold": {}}
+        for m in months
+    ]
+    per_currency_props: dict[str, int] = {}
+    for p in counted:
+        per_currency_props[p["currency"]] = per_currency_props.get(p["currency"], 0) + 1
+    for period in periods:
+        for cur in currencies:
+            period.totals[cur] = Figures(available_nights=per_currency_props.get(cur, 0) * period.nights)
+            period.by_channel[cur] = {}
+    currency_of = {p["pk"]: p["currency"] for p in props}
+    counted_ids = {p["pk"] for p in counted}
+    sold = Booking.objects.filter(
+        property_id__in=ids, status__in=SOLD_STATUSES, check_in__lt=window_end, check_out__gt=window_start
+    ).values_list("property_id", "source", "check_in", "check_out", "total_price")
+    for pid, source, check_in, check_out, total in sold:  # one query
+        if pid not in counted_ids:
+            continue
+        cur = currency_of[pid]
+        for period in periods:
+            inside = (min(check_out, period.end) - max(check_in, period.start)).days
+            if inside <= 0:
+                continue
+            revenue = booking_revenue_in(total, check_in, check_out, period.start, period.end)
+            for figures in (period.totals[cur], period.by_channel[cur].setdefault(source, Figures())):
+                figures.sold_nights += inside
+                figures.revenue += revenue
+                figures.bookings += 1
+        for row in monthly:
+            inside = (min(check_out, row["end"]) - max(check_in, row["month"])).days
+            if inside > 0:
+                row["revenue"][cur] += booking_revenue_in(total, check_in, check_out, row["month"], row["end"])
+                row["sold"][cur] = row["sold"].get(cur, 0) + inside
+    for period in periods:
+        for cur, channels in period.by_channel.items():
+            for figures in channels.values():
+                figures.available_nights = period.totals[cur].available_nights
+
+    # cancellations and lead time (one query)
+    window_start_dt = timezone.make_aware(datetime.combine(window_start, time.min))
+    for created_at, cancelled_at, check_in, status in (
+        Booking.objects.filter(property_id__in=ids)
+        .filter(Q(created_at__gte=window_start_dt) | Q(cancelled_at__gte=window_start_dt))
+        .values_list("created_at", "cancelled_at", "check_in", "status")
+    ):
+        created = timezone.localdate(created_at)
+        cancelled = timezone.localdate(cancelled_at) if cancelled_at else None
+        for period in periods:
+            if cancelled and period.start <= cancelled < period.end:
+                period.cancellations += 1
+            if status != BookingStatus.INQUIRY and period.start <= created < period.end:
+                period.lead_days_total += max(0, (check_in - created).days)
+                period.lead_bookings += 1
+
+    open_holds = list(
+        Booking.objects.filter(property_id__in=ids, status=BookingStatus.RESERVED, hold_expires_at__gt=now)
+        .select_related("property")
+        .order_by("hold_expires_at")[:20]
+    )
+    attention = {
+        "alerts": ChannelAlert.objects.visible_to(user).filter(resolved_at__isnull=True).count(),
+        "dead_letters": Delivery.objects.visible_to(user).filter(status=Delivery.Status.DEAD).count(),
+        "failed_payments": Booking.objects.filter(property_id__in=ids, payment_status=PaymentStatus.FAILED)
+        .exclude(status=BookingStatus.CANCELLED)
+        .count(),
+        "inquiries": Booking.objects.filter(
+            property_id__in=ids, status=BookingStatus.INQUIRY, check_out__gt=today
+        ).count()
+        + AirbnbRequest.objects.visible_to(user).filter(status=AirbnbRequest.Status.PENDING).count(),
+    }
+    return Dashboard(
+        today=today,
+        property_count=len(props),
+        arrivals_today=arrivals_today,
+        departures_today=departures_today,
+        in_house=in_house,
+        arrivals_week=arrivals_week,
+        departures_week=departures_week,
+        periods=periods,
+        monthly=monthly,
+        currencies=currencies,
+        open_holds=open_holds,
+        attention=attention,
+    )
