@@ -421,3 +421,125 @@ def dashboard(*, user: Any, today: date, now: Any = None) -> Dashboard:
         open_holds=open_holds,
         attention=attention,
     )
+
+
+# --------------------------------------------------------------------------------------------------
+# Sync health (the spec's channel manager dashboard)
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ConnectionHealth:
+    connection: Any
+    may_change: bool
+    last_push_at: Any = None
+    last_pull_at: Any = None
+    backlog: int = 0
+    failures_24h: int = 0
+    dead_letters: int = 0
+    open_alerts: int = 0
+    breaker: str = "closed"
+    recent_failures: list[Any] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        conn = self.connection
+        return (
+            conn.sync_enabled
+            and conn.sync_status != "error"
+            and not self.dead_letters
+            and not self.open_alerts
+            and self.breaker == "closed"
+        )
+
+
+def _breaker_states(platforms: set[str]) -> dict[str, str]:
+    """Per platform, from Redis; 'unknown' when Redis cannot answer (the page still renders)."""
+    import redis
+
+    from apps.channels import breaker
+
+    out = {}
+    for platform in sorted(platforms):
+        try:
+            out[platform] = breaker.state(platform).state
+        except (redis.RedisError, OSError):
+            out[platform] = "unknown"
+    return out
+
+
+def sync_health(*, user: Any, now: Any = None, failures_per_connection: int = 5) -> list[ConnectionHealth]:
+    """Per visible channel connection: the last successful push and pull, the backlog, failures in the
+    last 24 h, dead letters, open alerts and the platform's circuit breaker, plus the latest failed
+    deliveries. Seven queries whatever the number of connections (plus one Redis read per platform)."""
+    from django.db.models import Count, Max, Q
+    from django.utils import timezone
+
+    from apps.channels.models import ChannelAlert, ChannelConnection, Delivery, InboundMessage
+
+    now = now or timezone.now()
+    since = now - timedelta(hours=24)
+    conns = list(
+        ChannelConnection.objects.visible_to(user)
+        .select_related("property")
+        .order_by("property__name", "platform", "id")
+    )
+    ids = [c.pk for c in conns]
+    if not ids:
+        return []
+    managed = set(ChannelConnection.objects.managed_by(user).filter(pk__in=ids).values_list("pk", flat=True))
+    pending = [Delivery.Status.PENDING, Delivery.Status.RETRYING, Delivery.Status.IN_PROGRESS]
+    stats = {
+        row["connection_id"]: row
+        for row in Delivery.objects.filter(connection_id__in=ids)
+        .values("connection_id")
+        .annotate(
+            last_push=Max("delivered_at", filter=Q(status=Delivery.Status.SUCCEEDED)),
+            backlog=Count("id", filter=Q(status__in=pending)),
+            failures=Count("id", filter=Q(updated_at__gte=since) & ~Q(last_error_kind="")),
+            dead=Count("id", filter=Q(status=Delivery.Status.DEAD)),
+        )
+    }
+    pulls = dict(
+        InboundMessage.objects.filter(connection_id__in=ids)
+        .values("connection_id")
+        .annotate(last=Max("received_at"))
+        .values_list("connection_id", "last")
+    )
+    alerts = dict(
+        ChannelAlert.objects.filter(connection_id__in=ids, resolved_at__isnull=True)
+        .values("connection_id")
+        .annotate(n=Count("id"))
+        .values_list("connection_id", "n")
+    )
+    failing: dict[int, list[Any]] = {}
+    recent = (
+        Delivery.objects.filter(connection_id__in=ids)
+        .filter(Q(status__in=[Delivery.Status.RETRYING, Delivery.Status.DEAD]) | Q(updated_at__gte=since))
+        .exclude(last_error_kind="")
+        .order_by("-updated_at")[: failures_per_connection * len(ids)]
+    )
+    for d in recent:
+        bucket = failing.setdefault(d.connection_id, [])
+        if len(bucket) < failures_per_connection:
+            bucket.append(d)
+    breakers = _breaker_states({c.platform for c in conns if c.pushes})
+    out = []
+    for conn in conns:
+        row = stats.get(conn.pk, {})
+        pull_candidates = [t for t in (pulls.get(conn.pk), conn.last_import_at) if t]
+        out.append(
+            ConnectionHealth(
+                connection=conn,
+                may_change=conn.pk in managed,
+                last_push_at=row.get("last_push"),
+                last_pull_at=max(pull_candidates) if pull_candidates else None,
+                backlog=row.get("backlog", 0),
+                failures_24h=row.get("failures", 0),
+                dead_letters=row.get("dead", 0),
+                open_alerts=alerts.get(conn.pk, 0),
+                breaker=breakers.get(conn.platform, "—") if conn.pushes else "—",
+                recent_failures=failing.get(conn.pk, []),
+            )
+        )
+    return out

@@ -227,3 +227,59 @@ def dashboard_context(request) -> dict[str, Any]:
         "charts": [_revenue_chart(board, cur) for cur in board.currencies],
         "source_labels": SOURCE_LABELS,
     }
+
+
+def sync_health_view(site):
+    def view(request):
+        rows = selectors.sync_health(user=request.user)
+        context = {
+            **site.each_context(request),
+            "title": "Sync health",
+            "rows": rows,
+            "now": timezone.now(),
+            "staff_log": request.user.has_perm("channels.view_delivery"),
+            "action_url": reverse("admin:backoffice_sync_action"),
+        }
+        return TemplateResponse(request, "admin/backoffice/sync_health.html", context)
+
+    return view
+
+
+def sync_action_view(site):
+    """POST only: retry a connection's dead letters, or push its whole calendar again ("sync now")."""
+    from django.http import HttpResponseNotAllowed
+
+    from apps.channels.delivery import delivery_retry
+    from apps.channels.models import ChannelConnection, Delivery
+    from apps.channels.services import connection_sync_now
+
+    def view(request):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        try:
+            pk = int(request.POST.get("connection", ""))
+        except ValueError:
+            pk = 0
+        if not 0 < pk < 2**63:
+            raise Http404("Connection not found.")
+        conn = ChannelConnection.objects.visible_to(request.user).filter(pk=pk).first()
+        if conn is None:
+            raise Http404("Connection not found.")
+        if not ChannelConnection.objects.managed_by(request.user).filter(pk=pk).exists():
+            raise PermissionDenied("You may look at this connection but not change it.")
+        action = request.POST.get("action")
+        if action == "retry":
+            dead = Delivery.objects.filter(connection_id=pk, status=Delivery.Status.DEAD).values_list("pk", flat=True)
+            n = sum(delivery_retry(delivery_id=d) for d in list(dead))
+            messages.success(request, f"{conn}: {n} dead letter(s) queued again.")
+        elif action == "sync_now":
+            if not conn.pushes:
+                messages.error(request, f"{conn}: an iCal import is read, not pushed; it is imported every 15 minutes.")
+            else:
+                connection_sync_now(connection_id=pk)
+                messages.success(request, f"{conn}: the whole calendar is being pushed again.")
+        else:
+            messages.error(request, "Unknown action; nothing was done.")
+        return HttpResponseRedirect(reverse("admin:backoffice_sync_health"))
+
+    return view
