@@ -4,4 +4,5 @@ app_name = "sandbox"
 urlpatterns: list = [
     path("ical/", include("apps.sandbox.ical_urls")),
     path("booking_com/", include("apps.sandbox.booking_com_urls")),
+    path("expedia/", include("apps.sandbox.expedia_urls")),
 ]

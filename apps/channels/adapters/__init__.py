@@ -26,6 +26,7 @@ __all__ = [
 #: platform -> dotted path of its adapter class (imported lazily)
 ADAPTERS: dict[str, str] = {
     "booking_com": "apps.channels.adapters.booking_com.BookingComAdapter",
+    "expedia": "apps.channels.adapters.expedia.ExpediaAdapter",
     "ical": "apps.channels.adapters.ical.ICalAdapter",
 }
 

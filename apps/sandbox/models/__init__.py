@@ -11,5 +11,6 @@ from .common import SimFault, SimRequest
 __all__ = ["SimCalendarDay", "SimFault", "SimListing", "SimRequest", "SimReservation", "SimToken", "new_res_id"]
 from . import (
     airbnb,  # noqa: E402,F401  (the Airbnb simulator's models)
+    expedia,  # noqa: E402,F401  (the Expedia EQC simulator's models)
     google_vr,  # noqa: E402,F401  (the Google Vacation Rentals simulator's models)
 )
