@@ -245,7 +245,7 @@ CHANNEL_RETRY_MAX_SECONDS = env.float("CHANNEL_RETRY_MAX_SECONDS", default=900.0
 CHANNEL_BREAKER_THRESHOLD = env.int("CHANNEL_BREAKER_THRESHOLD", default=5)
 CHANNEL_BREAKER_COOLDOWN_SECONDS = env.float("CHANNEL_BREAKER_COOLDOWN_SECONDS", default=30.0)
 # Token bucket per platform: "platform:rate_per_second:burst,..."
-CHANNEL_RATE_LIMITS = env.str("CHANNEL_RATE_LIMITS", default="booking_com:5:10,default:5:10")
+CHANNEL_RATE_LIMITS = env.str("CHANNEL_RATE_LIMITS", default="booking_com:5:10,google_vr:400:400,default:5:10")
 CHANNEL_WEBHOOK_TOLERANCE_SECONDS = env.int("CHANNEL_WEBHOOK_TOLERANCE_SECONDS", default=300)
 CHANNEL_REDIS_URL = env.str("CHANNEL_REDIS_URL", default=REDIS_URL)
 CHANNEL_REDIS_PREFIX = env.str("CHANNEL_REDIS_PREFIX", default="pms:channels")

@@ -24,6 +24,9 @@ partner and another owner's id all answer the same 404.
 from __future__ import annotations
 
 import hmac
+import math
+from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 (building only)
 
@@ -171,3 +174,90 @@ def hotel_list_feed(*, owner_id: int, partner: str) -> bytes:
             continue
         listing_element(root, conn, site=site)
     return b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="utf-8")
+
+
+# --- what an ARI push carries beyond the nightly calendar ----------------------------------------
+@dataclass(frozen=True)
+class PushState:
+    """Everything the Google messages of one push carry, read from the core at one moment.
+
+    Nightly ``days`` come from ``calendar_states`` (prices after per-night rules, restrictions,
+    availability). Stay-level pricing travels as Google's own concepts: the cleaning fee, extra-guest
+    fees and taxes as ``TaxFeeInfo``; length-of-stay and last-minute rules as ``Promotions`` (in our
+    priority order), so Google can compute the full price of any stay exactly as our quote does.
+    """
+
+    hotel_id: str
+    partner: str
+    name: str
+    currency: str
+    timezone: str
+    capacity: int
+    min_advance_days: int
+    max_advance_days: int
+    days: list = field(default_factory=list)
+    taxes: list[dict] = field(default_factory=list)
+    fees: list[dict] = field(default_factory=list)
+    promotions: list[dict] = field(default_factory=list)
+
+
+def push_state(*, connection: Any, start: date, end: date) -> PushState:
+    """The core's state for a push of [start, end) to one ``google_vr`` connection (reads only)."""
+    from apps.availability import pricing
+
+    from .selectors import calendar_states
+
+    prop = connection.property
+    rules = pricing.sort_rules(pricing.load_rules([prop.pk])[prop.pk])
+    taxes, fees, promotions = [], [], []
+    if prop.cleaning_fee:
+        fees.append(
+            {"id": "cleaning_fee", "type": "amount", "basis": "room", "period": "stay", "amount": prop.cleaning_fee}
+        )
+    for rule in rules:
+        if rule.rule_type == "extra_guest_fee":
+            fees.append(
+                {
+                    "id": f"rule-{rule.id}",
+                    "type": "amount",
+                    "basis": "person",
+                    "period": "night",
+                    "amount": rule.value,
+                    "guests_above": rule.above_guests,
+                }
+            )
+        elif rule.rule_type == "tax_percentage":
+            taxes.append(
+                {"id": f"rule-{rule.id}", "type": "percent", "basis": "room", "period": "stay", "amount": rule.value}
+            )
+        elif rule.rule_type == "tax_per_person_night":
+            taxes.append(
+                {"id": f"rule-{rule.id}", "type": "amount", "basis": "person", "period": "night", "amount": rule.value}
+            )
+        elif rule.rule_type in ("length_of_stay", "last_minute"):
+            promotions.append(
+                {
+                    "id": f"rule-{rule.id}",
+                    "kind": rule.rule_type,
+                    "min_nights": rule.min_nights,
+                    "max_days_before": rule.max_days_before,
+                    "adjustment": rule.adjustment_type,  # percentage | fixed (per stay)
+                    "value": rule.value,  # our sign: negative = discount
+                }
+            )
+    return PushState(
+        hotel_id=connection.external_property_id,
+        partner=connection.username,
+        name=prop.name,
+        currency=prop.currency,
+        timezone=prop.timezone,
+        capacity=prop.max_guests,
+        # Today's arrivals and the notice period are never offered on Google: a whole extra day keeps
+        # its stays inside what our pages sell whatever the hour (never a price we then refuse).
+        min_advance_days=math.ceil(prop.min_notice_hours / 24) + 1,
+        max_advance_days=prop.max_advance_days,
+        days=calendar_states(prop=prop, start=start, end=end),
+        taxes=taxes,
+        fees=fees,
+        promotions=promotions,
+    )

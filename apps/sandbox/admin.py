@@ -130,4 +130,6 @@ class SimCalendarDayAdmin(StaffOnly):
 class SimRequestAdmin(StaffOnly):
     list_display = ("created_at", "method", "path", "status_code", "fault")
     list_filter = ("status_code", "fault")
+
+
 from . import admin_google_vr  # noqa: E402,F401  (the Google Vacation Rentals simulator)

@@ -14,16 +14,22 @@ Shapes follow PLATFORMS.md section 5 (paths are [INFERRED], as noted there):
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
-from xml.etree.ElementTree import Element  # noqa: S405 (typing only)
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 (building only)
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import requests
 from defusedxml import ElementTree as SafeET
 from django.db import transaction
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from apps.core.money import quantum
+
 from . import faults
-from .models.google_vr import GoogleAccount, GoogleListing
+from .models.google_vr import GoogleAccount, GoogleDay, GoogleListing, GoogleMessage
 
 SIMULATOR = "google_vr"
 FEED_TIMEOUT = 15
@@ -153,3 +159,495 @@ def fetch_feed(account: GoogleAccount) -> dict:
 def active_listing(account: GoogleAccount, hotel_id: str) -> GoogleListing | None:
     """The account's listing ``hotel_id`` if it is in the account's last feed."""
     return GoogleListing.objects.filter(account=account, hotel_id=hotel_id, listed=True).first()
+
+
+# --- ARI receiver --------------------------------------------------------------------------------
+OTA_NS = "http://www.opentravel.org/OTA/2003/05"
+NS = {"ota": OTA_NS}
+MAX_AGE = timedelta(hours=24)
+
+
+def _q(tag: str) -> str:
+    return f"{{{OTA_NS}}}{tag}"
+
+
+def _local(tag: str) -> str:
+    return tag.split("}")[-1]
+
+
+def _response(rs_tag: str, *, errors: list[tuple[str, str]] = (), warnings: list[str] = (), status: int = 200):
+    ota = rs_tag.startswith("OTA_")
+    root = Element(rs_tag, {"xmlns": OTA_NS} if ota else {})
+    root.set("TimeStamp" if ota else "timestamp", timezone.now().isoformat(timespec="seconds"))
+    if errors:
+        holder = SubElement(root, "Errors")
+        for code, text in errors:
+            SubElement(holder, "Error", Type="3", Code=code, ShortText=text[:300])
+    else:
+        SubElement(root, "Success")
+        if warnings:
+            holder = SubElement(root, "Warnings")
+            for text in warnings:
+                SubElement(holder, "Warning", Type="10", ShortText=text[:300])
+    body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + tostring(root, encoding="utf-8")
+    return HttpResponse(body, status=status, content_type="application/xml")
+
+
+def _timestamp(value: str | None) -> datetime | None:
+    try:
+        ts = datetime.fromisoformat((value or "").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return ts if ts.tzinfo else None
+
+
+def _dates(start: str | None, end: str | None) -> list[date]:
+    """Google's Start/End are both inclusive."""
+    first, last = date.fromisoformat(start or ""), date.fromisoformat(end or "")
+    if last < first or (last - first).days > 800:
+        raise ValueError("bad range")
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+class Refused(Exception):
+    def __init__(self, code: str, text: str, status: int = 200) -> None:
+        super().__init__(text)
+        self.code, self.text, self.status = code, text, status
+
+
+@dataclass
+class Incoming:
+    kind: str
+    account: GoogleAccount
+    listing: GoogleListing
+    message_id: str
+    ts: datetime
+    root: Element
+
+
+def _open(request: HttpRequest, *, root_tag: str, rs_tag: str) -> Incoming | HttpResponse:
+    """What every ARI message shares: POST, well-formed, the partner's allowlisted source address, a
+    listing of that partner's feed, an id and a timestamp no older than 24 hours."""
+    if request.method != "POST":
+        return HttpResponse(status=405)
+    try:
+        root = SafeET.fromstring(request.body)
+    except Exception:  # noqa: BLE001 - anything unparseable is a 400 with a reason
+        return _response(rs_tag, errors=[("INVALID_XML", "The body is not well-formed XML.")], status=400)
+    if _local(root.tag) != root_tag:
+        return _response(rs_tag, errors=[("INVALID_VALUE", f"Expected a {root_tag}.")], status=400)
+    ota = root_tag.startswith("OTA_")
+    if ota:
+        requestor = root.find("ota:POS/ota:Source/ota:RequestorID", NS)
+        partner = requestor.get("ID", "") if requestor is not None else ""
+        message_id, ts = root.get("EchoToken", ""), _timestamp(root.get("TimeStamp"))
+        holder = next(iter(root.findall("ota:*[@HotelCode]", NS)), None)
+        hotel_id = holder.get("HotelCode", "") if holder is not None else ""
+    else:
+        partner, message_id, ts = root.get("partner", ""), root.get("id", ""), _timestamp(root.get("timestamp"))
+        hotel_el = {"Transaction": "PropertyDataSet/Property", "TaxFeeInfo": "Property/ID"}.get(root_tag)
+        if hotel_el:
+            hotel_id = (root.findtext(hotel_el) or "").strip()
+        else:
+            promos = root.find("HotelPromotions")
+            hotel_id = promos.get("hotel_id", "") if promos is not None else ""
+    account = GoogleAccount.objects.filter(partner=partner).first()
+    if account is None or not account.ip_allowed(request.META.get("REMOTE_ADDR", "")):
+        # the same answer for an unknown partner and a sender outside its allowlist
+        return _response(
+            rs_tag, errors=[("NOT_AUTHORIZED", "Source address not allowed for this partner.")], status=403
+        )
+    if not message_id or ts is None:
+        return _response(rs_tag, errors=[("INVALID_VALUE", "Every message needs an id and a timestamp.")], status=400)
+    listing = active_listing(account, hotel_id)
+    if listing is None:
+        return _response(rs_tag, errors=[("HOTEL_NOT_FOUND", f"Hotel {hotel_id[:64]} is not in your feed.")])
+    return Incoming(kind=root_tag, account=account, listing=listing, message_id=message_id[:128], ts=ts, root=root)
+
+
+def _receive(request: HttpRequest, *, root_tag: str, rs_tag: str, apply) -> HttpResponse:
+    opened = _open(request, root_tag=root_tag, rs_tag=rs_tag)
+    if isinstance(opened, HttpResponse):
+        return opened
+    msg = opened
+    earlier = GoogleMessage.objects.filter(account=msg.account, kind=msg.kind, message_id=msg.message_id).first()
+    if earlier is not None:  # a replay: the first answer again, nothing applied twice
+        return HttpResponse(earlier.response, content_type="application/xml")
+    if timezone.now() - msg.ts > MAX_AGE:
+        status, response = (
+            GoogleMessage.Status.TOO_OLD,
+            _response(rs_tag, errors=[("MESSAGE_TOO_OLD", "Messages older than 24 hours are dropped.")]),
+        )
+    else:
+        try:
+            with transaction.atomic():
+                GoogleListing.objects.select_for_update().filter(pk=msg.listing.pk).first()
+                applied, stale = apply(msg)
+        except Refused as exc:
+            status, response = GoogleMessage.Status.REFUSED, _response(rs_tag, errors=[(exc.code, exc.text)])
+        else:
+            if stale and not applied:
+                status = GoogleMessage.Status.STALE
+            elif stale:
+                status = GoogleMessage.Status.PARTLY_STALE
+            else:
+                status = GoogleMessage.Status.APPLIED
+            warnings = [f"{stale} item(s) older than what Google holds were ignored."] if stale else []
+            response = _response(rs_tag, warnings=warnings)
+    GoogleMessage.objects.get_or_create(
+        account=msg.account,
+        kind=msg.kind,
+        message_id=msg.message_id,
+        defaults={"timestamp": msg.ts, "status": status, "response": response.content.decode()},
+    )
+    return response
+
+
+def _days_for(listing: GoogleListing, days: list[date]) -> dict[date, GoogleDay]:
+    have = {d.day: d for d in GoogleDay.objects.filter(listing=listing, day__in=days)}
+    missing = [GoogleDay(listing=listing, day=d) for d in days if d not in have]
+    if missing:
+        GoogleDay.objects.bulk_create(missing, ignore_conflicts=True)
+        have = {d.day: d for d in GoogleDay.objects.filter(listing=listing, day__in=days)}
+    return have
+
+
+def _apply_days(msg: Incoming, items: list[tuple[list[date], dict]], ts_field: str) -> tuple[int, int]:
+    """Set each item's fields on its days where the message is newer than what set them last."""
+    all_days = sorted({d for days, _ in items for d in days})
+    rows = _days_for(msg.listing, all_days)
+    changed: dict[int, GoogleDay] = {}
+    fields: set[str] = {ts_field}
+    applied = stale = 0
+    for days, values in items:
+        for d in days:
+            row = rows[d]
+            last = getattr(row, ts_field)
+            if last is not None and last > msg.ts:
+                stale += 1
+                continue
+            for key, value in values.items():
+                if key == "rates":
+                    value = {**row.rates, **value} if last == msg.ts else value
+                setattr(row, key, value)
+                fields.add(key)
+            setattr(row, ts_field, msg.ts)
+            changed[row.pk] = row
+            applied += 1
+    if changed:
+        GoogleDay.objects.bulk_update(list(changed.values()), sorted(fields))
+    return applied, stale
+
+
+def _int_attr(el: Element, name: str) -> int | None:
+    value = el.get(name)
+    if value is None:
+        return None
+    if not value.isdigit():
+        raise Refused("INVALID_VALUE", f"{name} must be a whole number ≥ 0.")
+    return int(value)
+
+
+def _offset_days(value: str | None) -> int | None:
+    if not value:
+        return None
+    if not (value.startswith("P") and value.endswith("D") and value[1:-1].isdigit()):
+        raise Refused("INVALID_VALUE", "Advance-booking offsets are ISO durations in days (P3D).")
+    return int(value[1:-1])
+
+
+def _control_days(el: Element, listing: GoogleListing) -> list[date]:
+    ctl = el.find("ota:StatusApplicationControl", NS)
+    if ctl is None:
+        raise Refused("INVALID_VALUE", "StatusApplicationControl is missing.")
+    if ctl.get("InvTypeCode") != listing.hotel_id:
+        raise Refused("INVALID_VALUE", "For vacation rentals InvTypeCode must equal HotelCode.")
+    try:
+        return _dates(ctl.get("Start"), ctl.get("End"))
+    except ValueError:
+        raise Refused("INVALID_VALUE", "Start/End must be dates, Start <= End.") from None
+
+
+def _apply_avail(msg: Incoming) -> tuple[int, int]:
+    items = []
+    for el in msg.root.iter(_q("AvailStatusMessage")):
+        days = _control_days(el, msg.listing)
+        values: dict = {}
+        limit = _int_attr(el, "BookingLimit")
+        if limit is not None:
+            values["booking_limit"] = limit
+        for attr, key in (
+            ("MinAdvancedBookingOffset", "min_advance_days"),
+            ("MaxAdvancedBookingOffset", "max_advance_days"),
+        ):
+            if el.get(attr) is not None:
+                values[key] = _offset_days(el.get(attr))
+        for los in el.iter(_q("LengthOfStay")):
+            time_value = _int_attr(los, "Time")
+            kind = los.get("MinMaxMessageType")
+            if kind == "SetMinLOS":
+                values["min_los"] = time_value
+            elif kind == "SetMaxLOS":
+                values["max_los"] = time_value
+            else:
+                raise Refused("INVALID_VALUE", f"MinMaxMessageType {str(kind)[:20]} is not supported.")
+        for restriction in el.iter(_q("RestrictionStatus")):
+            if restriction.get("Status") not in ("Open", "Close"):
+                raise Refused("INVALID_VALUE", "RestrictionStatus/@Status must be Open or Close.")
+            closed = restriction.get("Status") == "Close"
+            which = restriction.get("Restriction", "Master")
+            key = {"Master": "closed", "Arrival": "closed_to_arrival", "Departure": "closed_to_departure"}.get(which)
+            if key is None:
+                raise Refused("INVALID_VALUE", "Restriction must be Master, Arrival or Departure.")
+            values[key] = closed
+        items.append((days, values))
+    return _apply_days(msg, items, "avail_ts")
+
+
+def _apply_inv(msg: Incoming) -> tuple[int, int]:
+    items = []
+    for el in msg.root.iter(_q("Inventory")):
+        days = _control_days(el, msg.listing)
+        count = el.find("ota:InvCounts/ota:InvCount", NS)
+        if count is None:
+            raise Refused("INVALID_VALUE", "InvCounts/InvCount is missing.")
+        items.append((days, {"inventory": _int_attr(count, "Count") or 0}))
+    return _apply_days(msg, items, "inv_ts")
+
+
+def _apply_rates(msg: Incoming) -> tuple[int, int]:
+    if msg.root.get("NotifType", "Overlay") not in ("Overlay", "Delta"):
+        raise Refused("INVALID_VALUE", "NotifType must be Overlay or Delta.")
+    items = []
+    for el in msg.root.iter(_q("RateAmountMessage")):
+        days = _control_days(el, msg.listing)
+        rates: dict[str, str] = {}
+        currency = ""
+        for amt in el.iter(_q("BaseByGuestAmt")):
+            try:
+                amount = Decimal(amt.get("AmountBeforeTax", ""))
+                guests = int(amt.get("NumberOfGuests", ""))
+            except (InvalidOperation, ValueError):
+                raise Refused("INVALID_VALUE", "AmountBeforeTax and NumberOfGuests are required.") from None
+            if amount < 0 or not amount.is_finite() or guests < 1:
+                raise Refused("INVALID_VALUE", "Amounts must be ≥ 0 and guests ≥ 1.")
+            rates[str(guests)] = str(amount)
+            currency = amt.get("CurrencyCode", "")
+        if not rates:
+            raise Refused("INVALID_VALUE", "BaseByGuestAmts is empty.")
+        items.append((days, {"rates": rates, "currency": currency[:3]}))
+    return _apply_days(msg, items, "rate_ts")
+
+
+def _newer(listing: GoogleListing, ts_field: str, ts: datetime) -> bool:
+    last = getattr(listing, ts_field)
+    return last is None or last <= ts
+
+
+def _apply_transaction(msg: Incoming) -> tuple[int, int]:
+    listing = msg.listing
+    if not _newer(listing, "property_data_ts", msg.ts):
+        return 0, 1
+    data = msg.root.find("PropertyDataSet")
+    room = data.find("RoomData") if data is not None else None
+    if room is None:
+        raise Refused("INVALID_VALUE", "PropertyDataSet/RoomData is missing.")
+    if (room.findtext("RoomID") or "").strip() != listing.hotel_id:
+        raise Refused("INVALID_VALUE", "For vacation rentals RoomID must equal the property id.")
+    capacity = (room.findtext("Capacity") or "").strip()
+    if not capacity.isdigit():
+        raise Refused("INVALID_VALUE", "RoomData/Capacity must be a whole number.")
+    name = room.find("Name/Text")
+    tz = (data.findtext("Timezone") or "UTC").strip()
+    try:
+        ZoneInfo(tz)
+    except (ValueError, ZoneInfoNotFoundError):
+        raise Refused("INVALID_VALUE", "Unknown time zone.") from None
+    GoogleListing.objects.filter(pk=listing.pk).update(
+        room_capacity=int(capacity),
+        room_name=(name.get("text", "") if name is not None else "")[:300],
+        timezone=tz,
+        property_data_ts=msg.ts,
+    )
+    return 1, 0
+
+
+def _charges(holder: Element | None, tag: str) -> list[dict]:
+    out = []
+    for el in holder.findall(tag) if holder is not None else []:
+        item = {
+            k: (el.findtext(k) or "").strip() for k in ("Type", "Basis", "Period", "Amount", "Currency", "GuestsAbove")
+        }
+        if item["Type"] not in ("percent", "amount") or item["Basis"] not in ("room", "person"):
+            raise Refused("INVALID_VALUE", f"{tag}: Type percent|amount, Basis room|person.")
+        if item["Period"] not in ("stay", "night"):
+            raise Refused("INVALID_VALUE", f"{tag}: Period stay|night.")
+        try:
+            Decimal(item["Amount"])
+        except InvalidOperation:
+            raise Refused("INVALID_VALUE", f"{tag}: Amount must be a number.") from None
+        if item["GuestsAbove"] and not item["GuestsAbove"].isdigit():
+            raise Refused("INVALID_VALUE", f"{tag}: GuestsAbove must be a whole number.")
+        out.append(item)
+    return out
+
+
+def _apply_taxes(msg: Incoming) -> tuple[int, int]:
+    if not _newer(msg.listing, "taxes_ts", msg.ts):
+        return 0, 1
+    prop = msg.root.find("Property")
+    taxes, fees = _charges(prop.find("Taxes"), "Tax"), _charges(prop.find("Fees"), "Fee")
+    GoogleListing.objects.filter(pk=msg.listing.pk).update(taxes=taxes, fees=fees, taxes_ts=msg.ts)
+    return 1, 0
+
+
+def _apply_promotions(msg: Incoming) -> tuple[int, int]:
+    if not _newer(msg.listing, "promotions_ts", msg.ts):
+        return 0, 1
+    promos = []
+    for el in msg.root.find("HotelPromotions").findall("Promotion"):
+        los, window, discount = el.find("LengthOfStay"), el.find("BookingWindow"), el.find("Discount")
+        if discount is None or (los is None) == (window is None):
+            raise Refused("INVALID_VALUE", "A promotion needs a Discount and either LengthOfStay or BookingWindow.")
+        try:
+            promo = {
+                "id": el.get("id", ""),
+                "min_nights": int(los.get("min", "0")) if los is not None else None,
+                "max_days_before": int(window.get("max", "0")) if window is not None else None,
+                "percentage": str(Decimal(discount.get("percentage"))) if discount.get("percentage") else None,
+                "fixed_amount": str(Decimal(discount.get("fixed_amount"))) if discount.get("fixed_amount") else None,
+            }
+        except (ValueError, InvalidOperation):
+            raise Refused("INVALID_VALUE", "Promotion values must be numbers.") from None
+        if (promo["percentage"] is None) == (promo["fixed_amount"] is None):
+            raise Refused("INVALID_VALUE", "A Discount has either percentage or fixed_amount.")
+        promos.append(promo)
+    GoogleListing.objects.filter(pk=msg.listing.pk).update(promotions=promos, promotions_ts=msg.ts)
+    return 1, 0
+
+
+@simulator_view
+def property_data(request: HttpRequest) -> HttpResponse:
+    return _receive(request, root_tag="Transaction", rs_tag="TransactionResponse", apply=_apply_transaction)
+
+
+@simulator_view
+def taxes(request: HttpRequest) -> HttpResponse:
+    return _receive(request, root_tag="TaxFeeInfo", rs_tag="TaxFeeInfoResponse", apply=_apply_taxes)
+
+
+@simulator_view
+def promotions(request: HttpRequest) -> HttpResponse:
+    return _receive(request, root_tag="Promotions", rs_tag="PromotionsResponse", apply=_apply_promotions)
+
+
+@simulator_view
+def avail_notif(request: HttpRequest) -> HttpResponse:
+    return _receive(request, root_tag="OTA_HotelAvailNotifRQ", rs_tag="OTA_HotelAvailNotifRS", apply=_apply_avail)
+
+
+@simulator_view
+def rate_notif(request: HttpRequest) -> HttpResponse:
+    return _receive(
+        request, root_tag="OTA_HotelRateAmountNotifRQ", rs_tag="OTA_HotelRateAmountNotifRS", apply=_apply_rates
+    )
+
+
+@simulator_view
+def inv_count_notif(request: HttpRequest) -> HttpResponse:
+    return _receive(request, root_tag="OTA_HotelInvCountNotifRQ", rs_tag="OTA_HotelInvCountNotifRS", apply=_apply_inv)
+
+
+# --- how Google prices a stay from what it holds -------------------------------------------------
+@dataclass
+class StayPrice:
+    total: Decimal | None
+    currency: str = ""
+    reason: str = ""
+
+
+def _round(value: Decimal, q: Decimal) -> Decimal:
+    return value.quantize(q, rounding=ROUND_HALF_UP)
+
+
+def stay_price(
+    listing: GoogleListing, *, check_in: date, nights: int, guests: int, today: date | None = None
+) -> StayPrice:
+    """The price Google shows for the stay, computed only from the ARI it received: nightly
+    ``BaseByGuestAmt`` for the party size; of each promotion kind the most specific match (longest
+    ``LengthOfStay/@min`` reached, shortest ``BookingWindow/@max`` the arrival is within), applied in
+    the order sent; then fees and taxes (``Basis`` person = per guest, ``Period`` night = per night,
+    ``percent`` = of the rent after promotions). Each line is rounded once to the currency's minor unit.
+    Or the reason there is no price (Google's "unavailable rate" reasons)."""
+    if today is None:
+        today = timezone.now().astimezone(ZoneInfo(listing.timezone or "UTC")).date()
+    if not listing.listed or listing.problems:
+        return StayPrice(None, reason="listing disabled")
+    if listing.room_capacity is None:
+        return StayPrice(None, reason="no property data")
+    if guests > listing.room_capacity:
+        return StayPrice(None, reason="invalid occupancy")
+    stay = [check_in + timedelta(days=i) for i in range(nights)]
+    rows = {
+        d.day: d for d in GoogleDay.objects.filter(listing=listing, day__in=[*stay, check_in + timedelta(days=nights)])
+    }
+    first = rows.get(check_in)
+    if first is None or any(d not in rows for d in stay):
+        return StayPrice(None, reason="no data for some nights")
+    if any(not rows[d].sellable for d in stay):
+        return StayPrice(None, reason="no vacancy")
+    lead = (check_in - today).days
+    if first.min_advance_days is not None and lead < first.min_advance_days:
+        return StayPrice(None, reason="minimum advance purchase")
+    if first.max_advance_days is not None and lead > first.max_advance_days:
+        return StayPrice(None, reason="maximum advance purchase")
+    if first.min_los and nights < first.min_los:
+        return StayPrice(None, reason="minimum length of stay")
+    if first.max_los and nights > first.max_los:
+        return StayPrice(None, reason="maximum length of stay")
+    if first.closed_to_arrival:
+        return StayPrice(None, reason="invalid arrival")
+    departure = rows.get(check_in + timedelta(days=nights))
+    if departure is not None and departure.closed_to_departure:
+        return StayPrice(None, reason="invalid departure")
+    currencies = {rows[d].currency for d in stay}
+    if len(currencies) != 1 or any(str(guests) not in rows[d].rates for d in stay):
+        return StayPrice(None, reason="missing nightly rate")
+    currency = currencies.pop()
+    q = quantum(currency)
+    rent = sum((Decimal(rows[d].rates[str(guests)]) for d in stay), Decimal(0))
+
+    chosen: dict[str, dict] = {}
+    for promo in listing.promotions:
+        if promo["min_nights"] is not None:
+            if nights >= promo["min_nights"] and (
+                "los" not in chosen or promo["min_nights"] > chosen["los"]["min_nights"]
+            ):
+                chosen["los"] = promo
+        elif 0 <= lead <= promo["max_days_before"] and (
+            "window" not in chosen or promo["max_days_before"] < chosen["window"]["max_days_before"]
+        ):
+            chosen["window"] = promo
+    for promo in listing.promotions:  # the order sent
+        if promo not in chosen.values():
+            continue
+        if promo["percentage"] is not None:
+            discount = _round(rent * Decimal(promo["percentage"]) / 100, q)
+        else:
+            discount = _round(Decimal(promo["fixed_amount"]), q)
+        rent -= min(discount, rent)
+
+    total = rent
+    for item in [*listing.fees, *listing.taxes]:
+        amount = Decimal(item["Amount"])
+        if item["Type"] == "percent":
+            total += _round(rent * amount / 100, q)
+            continue
+        units = Decimal(1)
+        if item["Basis"] == "person":
+            units *= max(0, guests - int(item["GuestsAbove"] or 0))
+        if item["Period"] == "night":
+            units *= nights
+        if units:
+            total += _round(amount * units, q)
+    return StayPrice(total, currency=currency)

@@ -5,4 +5,5 @@ urlpatterns: list = [
     path("ical/", include("apps.sandbox.ical_urls")),
     path("booking_com/", include("apps.sandbox.booking_com_urls")),
     path("expedia/", include("apps.sandbox.expedia_urls")),
+    path("google/", include("apps.sandbox.google_vr_urls")),
 ]

@@ -28,6 +28,7 @@ ADAPTERS: dict[str, str] = {
     "booking_com": "apps.channels.adapters.booking_com.BookingComAdapter",
     "expedia": "apps.channels.adapters.expedia.ExpediaAdapter",
     "ical": "apps.channels.adapters.ical.ICalAdapter",
+    "google_vr": "apps.channels.adapters.google_vr.GoogleVRAdapter",
 }
 
 

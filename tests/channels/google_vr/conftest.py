@@ -54,3 +54,14 @@ def gprop(alice):
     )
     PropertyPhoto.objects.create(property=prop, url="https://img.example/cottage.jpg", caption="Front", position=0)
     return prop
+
+
+@pytest.fixture
+def google(live_server, alice, gprop):
+    """Alice's home listed on the simulator (feed fetched) and connected for ARI pushes."""
+    from apps.sandbox import google_vr as sim
+
+    conn = google_connection(gprop, hotel_id="alice-1", base_url=live_server.url + "/sandbox/google")
+    account = sim_account(live_server, owner=alice)
+    assert sim.fetch_feed(account)["listed"] == ["alice-1"]
+    return conn
