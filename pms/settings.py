@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "guardian",
     "django_celery_beat",
+    "axes",
     "apps.core",
     "apps.properties",
     "apps.availability",
@@ -59,7 +60,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "apps.core.framing.FrameAncestorsMiddleware",  # frame-ancestors 'none' except the booking widget
+    # Content-Security-Policy with a per-request nonce; frame-ancestors 'none' except the booking widget
+    "apps.core.security.SecurityHeadersMiddleware",
+    # admin login throttling (django-axes): keep last
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "pms.urls"
@@ -106,13 +110,34 @@ CACHES = {
 }
 
 AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # refuses a locked-out login before any password check
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("PASSWORD_MIN_LENGTH", default=12)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Login throttling (django-axes, attempts kept in PostgreSQL: visible and clearable in the admin under
+# "Axes", or `manage.py axes_reset`). AXES_FAILURE_LIMIT failed logins for one username from one address
+# lock that pair out for AXES_COOLOFF_HOURS; a stranger elsewhere cannot lock the real user out.
+AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=20)
+AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=1.0)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+AXES_HTTP_RESPONSE_CODE = 429
+AXES_VERBOSE = False
+AXES_CLIENT_IP_CALLABLE = "apps.core.security.client_ip"
+# Behind a reverse proxy: the header that carries the caller's address (e.g. X-Real-IP). Set it only when
+# the proxy always overwrites that header, else callers could forge it. Empty: the socket's address.
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="")
 GUARDIAN_RAISE_403 = False
 ANONYMOUS_USER_NAME = None  # guardian: no anonymous user row; anonymous users see nothing
 
@@ -210,12 +235,35 @@ if LOG_FORMAT not in LOGGING["formatters"]:
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured(f"LOG_FORMAT must be json or plain, not {LOG_FORMAT!r}")
-# /metrics: open to loopback callers; others need "Authorization: Bearer <METRICS_TOKEN>".
+# /metrics needs "Authorization: Bearer <METRICS_TOKEN>"; METRICS_ALLOW_LOOPBACK=1 also opens it to
+# unproxied loopback callers (default only with DEBUG).
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOW_LOOPBACK = env.bool("METRICS_ALLOW_LOOPBACK", default=DEBUG)
 
-if not DEBUG:
-    SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# --- Deployment security (README "Production") ------------------------------------------------------
+# Behind a TLS-terminating proxy, name the header it sets, e.g. "X-Forwarded-Proto=https" (only if the
+# proxy always overwrites it): Django then knows the request was HTTPS (HSTS, redirects, secure cookies).
+_proxy_header = env.str("SECURE_PROXY_SSL_HEADER", default="")
+if _proxy_header:
+    _name, _sep, _value = _proxy_header.replace(":", "=", 1).partition("=")
+    if not _sep or not _name.strip() or not _value.strip():
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto=https'")
+    SECURE_PROXY_SSL_HEADER = ("HTTP_" + _name.strip().upper().replace("-", "_"), _value.strip())
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+# the load balancer's probes and the metrics scraper may speak plain HTTP inside the network
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+SECURE_REFERRER_POLICY = "same-origin"  # guest-link tokens never leave in a Referer
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=True) and not DEBUG
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+# Content-Security-Policy (apps.core.security): extra image sources (e.g. a media CDN), report-only mode.
+CSP_EXTRA_IMG_SRC = env.list("CSP_EXTRA_IMG_SRC", default=[])
+CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)
 
 # --- Sandboxes (local platform simulators under /sandbox/) --------------------------------------
 SANDBOX_ENABLED = env.bool("SANDBOX_ENABLED", default=DEBUG)
@@ -235,7 +283,16 @@ SSRF_ALLOWED_HOSTS = env.list(
 # AES-256-GCM keys for channel secrets: "kid1:<base64 32 bytes>,kid2:..."; the active one encrypts.
 CHANNEL_ENCRYPTION_KEYS = env.str("CHANNEL_ENCRYPTION_KEYS", default="")
 CHANNEL_ENCRYPTION_KEY_ID = env.str("CHANNEL_ENCRYPTION_KEY_ID", default="")
-CHANNEL_ENCRYPTION_REQUIRE_KEYS = env.bool("CHANNEL_ENCRYPTION_REQUIRE_KEYS", default=False)
+# With DEBUG off the keys are required: no silent fallback to a key derived from SECRET_KEY.
+CHANNEL_ENCRYPTION_REQUIRE_KEYS = env.bool("CHANNEL_ENCRYPTION_REQUIRE_KEYS", default=not DEBUG)
+if CHANNEL_ENCRYPTION_REQUIRE_KEYS and not CHANNEL_ENCRYPTION_KEYS:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(
+        "CHANNEL_ENCRYPTION_KEYS must be set when DEBUG=0 (generate one with "
+        "`python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())'` and set "
+        "CHANNEL_ENCRYPTION_KEYS=k1:<that>), or CHANNEL_ENCRYPTION_REQUIRE_KEYS=0 for a throwaway run"
+    )
 CHANNEL_HTTP_TIMEOUT = env.float("CHANNEL_HTTP_TIMEOUT", default=10.0)
 CHANNEL_PUSH_HORIZON_DAYS = env.int("CHANNEL_PUSH_HORIZON_DAYS", default=365)
 CHANNEL_RECONCILE_DAYS = env.int("CHANNEL_RECONCILE_DAYS", default=365)  # how far ahead reconciliation compares

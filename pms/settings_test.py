@@ -6,6 +6,9 @@ os.environ.setdefault("READ_DOT_ENV", "0")  # a demo's .env in the checkout must
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECURE_COOKIES", "0")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")  # the test client and live servers speak plain HTTP
+# DEBUG=0 requires channel keys: a fixed test key (never used outside the tests)
+os.environ.setdefault("CHANNEL_ENCRYPTION_KEYS", "test:dGVzdC1jaGFubmVsLWtleS0zMi1ieXRlcy1sb25nISE=")
 
 from .settings import *  # noqa: E402,F403
 

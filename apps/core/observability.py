@@ -9,11 +9,13 @@ Correlation ids
 Logs
     ``JsonFormatter`` writes one JSON object per line. ``settings.LOG_FORMAT`` (json|plain) picks the
     console formatter. Celery is told not to touch logging (``setup_logging`` is connected), so worker
-    and beat log through Django's ``LOGGING`` too.
+    and beat log through Django's ``LOGGING`` too. Both formatters pass every line through
+    ``apps.core.logscrub.scrub`` (guest-link tokens, secret query parameters, credentials).
 
 Metrics
-    ``GET /metrics`` (Prometheus text format) from loopback, or with ``Authorization: Bearer
-    $METRICS_TOKEN``. With ``PROMETHEUS_MULTIPROC_DIR`` set in the process environment (before start;
+    ``GET /metrics`` (Prometheus text format) with ``Authorization: Bearer $METRICS_TOKEN``, or from
+    an unproxied loopback caller when ``METRICS_ALLOW_LOOPBACK`` is on (default only with DEBUG).
+    With ``PROMETHEUS_MULTIPROC_DIR`` set in the process environment (before start;
     an empty directory shared by every gunicorn and Celery worker on the host), values from all
     processes are aggregated; otherwise each process exposes its own. Breaker states and the outbox
     backlog are read from Redis / PostgreSQL at scrape time, so they are right in any process.
@@ -49,6 +51,8 @@ from prometheus_client import (
     multiprocess,
 )
 from prometheus_client.core import GaugeMetricFamily
+
+from apps.core.logscrub import scrub
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +115,7 @@ class JsonFormatter(logging.Formatter):
             data["exc_info"] = self.formatException(record.exc_info)
         if record.stack_info:
             data["stack_info"] = self.formatStack(record.stack_info)
-        return json.dumps(data, default=str, ensure_ascii=False)
+        return scrub(json.dumps(data, default=str, ensure_ascii=False))
 
 
 class PlainFormatter(logging.Formatter):
@@ -123,7 +127,7 @@ class PlainFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         rid, tid = getattr(record, "request_id", None), getattr(record, "task_id", None)
         record.ids = f" [{rid}]" if rid and (not tid or rid == tid) else (f" [{rid} task={tid}]" if rid else "")
-        return super().format(record)
+        return scrub(super().format(record))
 
 
 # --- metrics --------------------------------------------------------------------------------------
@@ -237,8 +241,10 @@ def _metrics_allowed(request: HttpRequest) -> bool:
         auth = request.headers.get("Authorization", "")
         if auth.startswith("Bearer ") and hmac.compare_digest(auth[7:].strip().encode(), token.encode()):
             return True
+    if not settings.METRICS_ALLOW_LOOPBACK:
+        return False
     # Loopback only when nothing forwarded the request (a local reverse proxy must not make it public).
-    forwarded = "X-Forwarded-For" in request.headers or "Forwarded" in request.headers
+    forwarded = any(h in request.headers for h in ("X-Forwarded-For", "Forwarded", "X-Real-IP", "X-Forwarded-Host"))
     return request.META.get("REMOTE_ADDR") in ("127.0.0.1", "::1") and not forwarded
 
 

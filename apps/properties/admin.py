@@ -22,6 +22,9 @@ class PropertyPhotoInline(OwnerScopedInline, admin.TabularInline):
 
 @admin.register(Property)
 class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
+    class Media:
+        js = ["pms/admin.js"]  # select-on-click for the widget snippet (no inline handlers: CSP)
+
     list_display = ("name", "city", "country", "owner", "max_guests", "bedrooms", "base_price", "currency", "status")
     list_filter = ("status", "country", "city", "cancellation_policy")
     search_fields = ("name", "city", "slug")
@@ -72,9 +75,9 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
             "<div data-widget-snippet><p>Copy one of these into your website's HTML: the frame as it is, or the "
             "script, which sizes the frame to its content. Guests pick dates, see the price and book here."
             "{}</p>"
-            '<p><label>Frame<br><textarea readonly rows="3" cols="110" onclick="this.select()">{}</textarea>'
+            '<p><label>Frame<br><textarea readonly rows="3" cols="110" data-select-on-click>{}</textarea>'
             "</label></p>"
-            '<p><label>Script<br><textarea readonly rows="2" cols="110" onclick="this.select()">{}</textarea>'
+            '<p><label>Script<br><textarea readonly rows="2" cols="110" data-select-on-click>{}</textarea>'
             '</label></p><p><a href="{}" target="_blank" rel="noopener">Preview the widget</a></p></div>',
             note,
             iframe,

@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -251,7 +252,7 @@ def embed(request: HttpRequest, slug: str) -> HttpResponse:
                 "property_url": site + reverse("storefront:property", kwargs={"slug": prop.slug}),
             },
         )
-    response["Content-Security-Policy"] = "frame-ancestors *"
+    # frame-ancestors * comes from apps.core.security for @xframe_options_exempt views
     response["Cache-Control"] = "no-store"
     return response
 
@@ -434,6 +435,7 @@ def checkout_details(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("storefront:payment")
 
 
+@never_cache  # shows a booking: never kept by a browser or proxy cache
 @require_http_methods(["GET", "POST"])
 def checkout_payment(request: HttpRequest) -> HttpResponse:
     data = _checkout_session(request)
@@ -523,6 +525,7 @@ def _confirmed_booking(request: HttpRequest, reference: str) -> Booking:
     return booking
 
 
+@never_cache  # shows a booking: never kept by a browser or proxy cache
 @require_GET
 def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
     booking = _confirmed_booking(request, reference)
@@ -548,6 +551,7 @@ def confirmation(request: HttpRequest, reference: str) -> HttpResponse:
     )
 
 
+@never_cache  # shows a booking: never kept by a browser or proxy cache
 @require_GET
 def confirmation_ics(request: HttpRequest, reference: str) -> HttpResponse:
     booking = _confirmed_booking(request, reference)
@@ -628,6 +632,7 @@ def _portal_context(booking: Booking, token: str) -> dict[str, Any]:
     }
 
 
+@never_cache  # shows a booking: never kept by a browser or proxy cache
 @require_GET
 def portal(request: HttpRequest, token: str) -> HttpResponse:
     booking = _portal_booking(request, token)
@@ -638,6 +643,7 @@ def portal(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "storefront/portal.html", ctx)
 
 
+@never_cache  # shows a booking: never kept by a browser or proxy cache
 @require_http_methods(["GET", "POST"])
 def portal_cancel(request: HttpRequest, token: str) -> HttpResponse:
     booking = _portal_booking(request, token)
@@ -663,6 +669,7 @@ def portal_cancel(request: HttpRequest, token: str) -> HttpResponse:
     return render(request, "storefront/portal_cancel.html", ctx, status=400 if request.method == "POST" else 200)
 
 
+@never_cache  # shows a booking: never kept by a browser or proxy cache
 @require_http_methods(["POST"])
 def portal_review(request: HttpRequest, token: str) -> HttpResponse:
     booking = _portal_booking(request, token)

@@ -202,7 +202,9 @@ def test_redis_stopped_and_restarted(prop, listing, bcom, live_server, settings,
                               "reference": created.json()["reference"], "email": "nobody@example.com"})  # fmt: skip
             assert link.status_code == 503 and link.headers["Retry-After"] == "2", link.text[:300]
             assert "try again in a moment" in link.text
-            assert call("metrics", "GET", "/metrics").status_code == 200
+            settings.METRICS_TOKEN = "fault-scrape"  # noqa: S105
+            metrics = call("metrics", "GET", "/metrics", headers={"Authorization": "Bearer fault-scrape"})
+            assert metrics.status_code == 200
 
             run_sweeps()  # beat runs; deliveries wait for Redis instead of failing or getting stuck
             assert not Delivery.objects.filter(status__in=["in_progress", "dead"]).exists()

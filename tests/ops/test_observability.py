@@ -123,7 +123,8 @@ def test_task_without_a_request_uses_its_own_id(json_log):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_metrics_after_booking_block_and_delivery(client, prop, listing, bcom):  # noqa: F811
+def test_metrics_after_booking_block_and_delivery(client, prop, listing, bcom, settings):  # noqa: F811
+    settings.METRICS_TOKEN = "scrape-token"  # noqa: S105
     lock_before = sample("pms_property_lock_wait_seconds_count")
     ok_before = sample("pms_channel_delivery_duration_seconds_count", platform="booking_com", outcome="success")
     booking_services.booking_create(
@@ -142,7 +143,7 @@ def test_metrics_after_booking_block_and_delivery(client, prop, listing, bcom): 
 
     client.post("/webhooks/booking_com/", data=b"{}", content_type="application/json")
     client.get("/healthz")
-    response = client.get("/metrics")
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-token")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/plain")
     text = response.content.decode()
@@ -160,8 +161,10 @@ def test_metrics_after_booking_block_and_delivery(client, prop, listing, bcom): 
         assert expected in text, expected
 
 
-def test_metrics_shows_an_open_breaker(client, db):
+def test_metrics_shows_an_open_breaker(client, db, settings):
     from apps.channels import breaker
+
+    settings.METRICS_ALLOW_LOOPBACK = True  # opened explicitly for unproxied loopback scrapers
 
     breaker.reset("expedia")
     try:
@@ -175,9 +178,14 @@ def test_metrics_shows_an_open_breaker(client, db):
 
 def test_metrics_refuses_non_local_callers_without_the_token(client, db, settings):
     settings.METRICS_TOKEN = ""
+    # by default (DEBUG=0) even loopback needs the token: a local proxy may forward only X-Real-IP
+    assert not settings.METRICS_ALLOW_LOOPBACK
+    assert client.get("/metrics").status_code == 403
+    settings.METRICS_ALLOW_LOOPBACK = True  # opened explicitly for loopback scrapers
     assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 403
-    # loopback behind a (local) reverse proxy is not a local caller
+    # loopback behind a (local) reverse proxy is not a local caller, whatever header it forwards
     assert client.get("/metrics", HTTP_X_FORWARDED_FOR="203.0.113.9").status_code == 403
+    assert client.get("/metrics", HTTP_X_REAL_IP="203.0.113.9").status_code == 403
     assert client.get("/metrics").status_code == 200  # loopback
 
     settings.METRICS_TOKEN = "s3cret-metrics-token"  # noqa: S105
