@@ -306,6 +306,13 @@ CHANNEL_RATE_LIMITS = env.str("CHANNEL_RATE_LIMITS", default="booking_com:5:10,g
 CHANNEL_WEBHOOK_TOLERANCE_SECONDS = env.int("CHANNEL_WEBHOOK_TOLERANCE_SECONDS", default=300)
 CHANNEL_REDIS_URL = env.str("CHANNEL_REDIS_URL", default=REDIS_URL)
 CHANNEL_REDIS_PREFIX = env.str("CHANNEL_REDIS_PREFIX", default="pms:channels")
+# Airbnb partner app (OAuth2 client of the PMS). Empty with the sandbox on: the simulator under SITE_URL
+# and its public demo credentials (apps.channels.airbnb.app_config); notifications are refused without a secret.
+AIRBNB_CLIENT_ID = env.str("AIRBNB_CLIENT_ID", default="")
+AIRBNB_CLIENT_SECRET = env.str("AIRBNB_CLIENT_SECRET", default="")
+AIRBNB_NOTIFICATION_SECRET = env.str("AIRBNB_NOTIFICATION_SECRET", default="")
+AIRBNB_API_URL = env.str("AIRBNB_API_URL", default="")
+AIRBNB_OAUTH_URL = env.str("AIRBNB_OAUTH_URL", default="")
 
 # --- Payments (Stripe) ------------------------------------------------------------------------
 # STRIPE_API_BASE empty = the real Stripe; set it to a local sandbox (manage.py stripe_sandbox).

@@ -18,6 +18,7 @@ from apps.core.tenancy import is_pms_staff
 from . import breaker, ical
 from .adapters import get_adapter
 from .adapters.base import AdapterError
+from .admin_airbnb import AirbnbConnectionAdminMixin
 from .delivery import delivery_retry
 from .models import (
     ChannelAlert,
@@ -76,7 +77,7 @@ class ChannelConnectionForm(forms.ModelForm):
 
 
 @admin.register(ChannelConnection)
-class ChannelConnectionAdmin(OwnerScopedAdmin):
+class ChannelConnectionAdmin(AirbnbConnectionAdminMixin, OwnerScopedAdmin):
     form = ChannelConnectionForm
     list_display = (
         "__str__",

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views, views_google
 
@@ -9,5 +9,6 @@ urlpatterns: list = [
         views_google.hotel_list_feed,
         name="google_vr_feed",
     ),
+    path("airbnb/", include("apps.channels.airbnb_urls")),
     path("<slug:platform>/", views.webhook, name="webhook"),
 ]

@@ -6,4 +6,5 @@ urlpatterns: list = [
     path("booking_com/", include("apps.sandbox.booking_com_urls")),
     path("expedia/", include("apps.sandbox.expedia_urls")),
     path("google/", include("apps.sandbox.google_vr_urls")),
+    path("airbnb/", include("apps.sandbox.airbnb_urls")),
 ]

@@ -27,6 +27,7 @@ __all__ = [
 ADAPTERS: dict[str, str] = {
     "booking_com": "apps.channels.adapters.booking_com.BookingComAdapter",
     "expedia": "apps.channels.adapters.expedia.ExpediaAdapter",
+    "airbnb": "apps.channels.adapters.airbnb.AirbnbAdapter",
     "ical": "apps.channels.adapters.ical.ICalAdapter",
     "google_vr": "apps.channels.adapters.google_vr.GoogleVRAdapter",
 }
