@@ -51,11 +51,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "apps.core.observability.RequestContextMiddleware",  # correlation id + request metrics: keep first
+    "apps.core.badinput.RejectNulMiddleware",  # a NUL in the path or query string is a 400 everywhere
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "apps.api.middleware.ApiJsonErrorsMiddleware",  # every /api/ error answer in the JSON error shape
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -351,7 +353,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "apps.api.parsers.SafeJSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -139,6 +140,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     return response
 
 
+@csrf_exempt
 def not_found_view(request, *args: Any, **kwargs: Any) -> JsonResponse:
     """Catch-all for unknown paths under /api/: a JSON 404 in the error shape."""
     return JsonResponse(error_body("not_found", "No such API endpoint."), status=404)

@@ -10,6 +10,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Func, Q
 
+from apps.core import limits
 from apps.core.tenancy import scoped_queryset
 
 
@@ -116,10 +117,23 @@ class AvailabilityBlock(models.Model):
     def nights(self) -> int:
         return (self.end_date - self.start_date).days
 
+    def validate_constraints(self, exclude=None) -> None:
+        """Django checks the exclusion constraints in Python too, but fails (FieldError, a 500) when
+        a field their condition names is excluded because it already has an error (a "blocked" block
+        with a price). Then the error stands alone; the calendar guard and PostgreSQL check overlaps."""
+        if exclude and {"block_type", "start_date", "end_date", "property"} & set(exclude):
+            exclude = set(exclude) | {f.name for f in self._meta.concrete_fields}
+        super().validate_constraints(exclude=exclude)
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.start_date and self.end_date and self.end_date <= self.start_date:
             errors["end_date"] = "The end date must be after the start date."
+        elif self.start_date and self.end_date:
+            try:  # the same limits as stays: at most MAX_STAY_NIGHTS long, inside the sane date window
+                limits.check_span(self.start_date, self.end_date, what="block", fields=("start_date", "end_date"))
+            except limits.ValidationFailed as exc:
+                errors[exc.details.get("field") or "end_date"] = exc.message
         if self.min_stay and self.max_stay and self.max_stay < self.min_stay:
             errors["max_stay"] = "The maximum stay must not be shorter than the minimum stay."
         if self.is_blocking and (self.price_override is not None or self.closed_to_arrival or self.closed_to_departure):
@@ -193,6 +207,10 @@ class PricingRule(models.Model):
     def clean(self) -> None:
         from .rules import validate_rule
 
+        try:  # bounded depth and size, finite numbers, no NUL (apps.core.limits)
+            limits.check_json(self.conditions, field="conditions")
+        except limits.ValidationFailed as exc:
+            raise limits.validation_error(exc) from None
         validate_rule(
             rule_type=self.rule_type,
             adjustment_type=self.adjustment_type,

@@ -156,7 +156,7 @@ class GuestWriteSerializer(serializers.Serializer):
 
 
 class BookingSerializer(serializers.ModelSerializer):
-    guest = GuestSerializer(read_only=True)
+    guest = GuestSerializer(read_only=True, allow_null=True)  # a hold or channel booking may have no guest
     property_name = serializers.CharField(source="property.name", read_only=True)
     nights = serializers.IntegerField(read_only=True)
 

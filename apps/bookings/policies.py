@@ -1,7 +1,9 @@
 """Cancellation policies: what a guest gets back when they cancel a paid direct booking.
 
 Each property has one policy (``Property.cancellation_policy``). The deadlines count back from the
-property's check-in time on the arrival day, in the property's time zone (a stay on 14 May at a
+property's check-in time on the arrival day, on the property's wall clock (``tier_deadlines``, the one
+function behind the refund and the dates guests are shown; "5 days before" a 15:00 check-in is 15:00,
+also across a daylight-saving change) (a stay on 14 May at a
 15:00 check-in in Europe/Berlin starts at 2026-05-14 15:00 Berlin time). The refund is a share of
 what the guest paid (minus anything already refunded), rounded to the currency's minor unit,
 half up.
@@ -77,17 +79,42 @@ def check_in_at(*, check_in: date, check_in_time: time, tz) -> datetime:
     return datetime.combine(check_in, check_in_time, tzinfo=tz)
 
 
+@dataclass(frozen=True)
+class Deadline:
+    """Cancelling at or before ``at`` (an aware instant, in the property's time zone) refunds ``share``."""
+
+    at: datetime
+    share: Decimal
+
+
+def before_check_in(starts_at: datetime, before: timedelta, tz=None) -> datetime:
+    """``before`` ahead of ``starts_at`` on the property's wall clock: 5 days before a 15:00 check-in
+    is 15:00 five days earlier, also across a daylight-saving change (elapsed hours would be 14:00
+    or 16:00). ``starts_at`` is taken in ``tz`` (default: its own zone, which ``check_in_at`` sets)."""
+    local = starts_at.astimezone(tz) if tz is not None else starts_at
+    return local - before  # same tzinfo: Python subtracts on the wall clock and re-derives the offset
+
+
+def tier_deadlines(*, policy: str, starts_at: datetime, tz=None) -> list[Deadline]:
+    """The deadlines of ``policy`` for a stay starting at ``starts_at``, most generous first. The one
+    function behind both the refund (``refund_share``) and what guests are shown (``describe_for_stay``)."""
+    return [Deadline(before_check_in(starts_at, tier.before, tz), tier.share) for tier in get_policy(policy).tiers]
+
+
 def refund_share(*, policy: str, starts_at: datetime, booked_at: datetime, now: datetime) -> Decimal:
     """The share (0..1) of the amount paid that a cancellation at ``now`` gets back."""
     p = get_policy(policy)
     if now >= starts_at:
         return NONE
-    lead = starts_at - now
-    if p.grace is not None and now - booked_at <= p.grace and lead >= (p.grace_min_lead or timedelta(0)):
+    if (
+        p.grace is not None
+        and now - booked_at <= p.grace
+        and now <= before_check_in(starts_at, p.grace_min_lead or timedelta(0))
+    ):
         return FULL
-    for tier in p.tiers:
-        if lead >= tier.before:
-            return tier.share
+    for deadline in tier_deadlines(policy=policy, starts_at=starts_at):
+        if now <= deadline.at:
+            return deadline.share
     return NONE
 
 
@@ -133,20 +160,21 @@ def describe_for_stay(
     tz = tz or starts_at.tzinfo
     now = now or timezone.now()
     lines: list[str] = []
-    if p.grace is not None and booked_at is not None and starts_at - booked_at >= (p.grace_min_lead or timedelta(0)):
-        until = min(booked_at + p.grace, starts_at - (p.grace_min_lead or timedelta(0)))
+    starts_at = starts_at.astimezone(tz)  # deadlines on the property's wall clock (tier_deadlines)
+    grace_lead = before_check_in(starts_at, p.grace_min_lead or timedelta(0))
+    if p.grace is not None and booked_at is not None and booked_at <= grace_lead:
+        until = min(booked_at + p.grace, grace_lead)
         if until > now:
             lines.append(_("Full refund if you cancel before %(when)s.") % {"when": _when(until, tz)})
-    for tier in p.tiers:
-        deadline = starts_at - tier.before
-        if deadline <= now:
+    for deadline in tier_deadlines(policy=policy, starts_at=starts_at):
+        if deadline.at <= now:
             continue
-        if tier.share == FULL:
-            lines.append(_("Full refund if you cancel before %(when)s.") % {"when": _when(deadline, tz)})
+        if deadline.share == FULL:
+            lines.append(_("Full refund if you cancel before %(when)s.") % {"when": _when(deadline.at, tz)})
         else:
             lines.append(
                 _("%(percent)s%% refund if you cancel before %(when)s.")
-                % {"percent": int(tier.share * 100), "when": _when(deadline, tz)}
+                % {"percent": int(deadline.share * 100), "when": _when(deadline.at, tz)}
             )
     lines.append(_("No refund after that.") if lines else _("No refund if you cancel now."))
     return lines

@@ -18,6 +18,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.availability import calendar
+from apps.core import limits
 from apps.core.db import lock_properties, retry_transaction
 from apps.core.models import SyncEvent
 from apps.core.outbox import event_emit
@@ -199,7 +200,9 @@ def _next_reference() -> str:
     return f"{settings.BOOKING_REFERENCE_PREFIX}-{timezone.now().year}-{seq:06d}"
 
 
-def _validate_stay(*, prop: Property, check_in: date, check_out: date, guests: int) -> None:
+def _validate_stay(
+    *, prop: Property, check_in: date, check_out: date, guests: int, now: datetime | None = None
+) -> None:
     if not isinstance(check_in, date) or not isinstance(check_out, date):
         raise BookingValidationError("Check-in and check-out must be dates.")
     if check_out <= check_in:
@@ -209,8 +212,11 @@ def _validate_stay(*, prop: Property, check_in: date, check_out: date, guests: i
         )
     if guests < 1:
         raise BookingValidationError("A booking needs at least one guest.", details={"guests": guests})
-    if (check_out - check_in).days > 365:
-        raise BookingValidationError("A stay cannot be longer than 365 nights.")
+    try:  # one set of limits for every entry (apps.core.limits): span, date window, party size
+        limits.check_span(check_in, check_out, today=timezone.localdate(now) if now else None)
+        limits.check_guests(guests)
+    except limits.ValidationFailed as exc:
+        raise BookingValidationError(exc.message, details=exc.details) from None
 
 
 def _event_payload(booking: Booking, **extra: Any) -> dict[str, Any]:
@@ -274,7 +280,7 @@ def booking_create(
     with transaction.atomic():
         lock_properties([property_id])
         prop = Property.objects.get(pk=property_id)
-        _validate_stay(prop=prop, check_in=check_in, check_out=check_out, guests=guests)
+        _validate_stay(prop=prop, check_in=check_in, check_out=check_out, guests=guests, now=now)
         if external_id is not None:
             existing = Booking.objects.filter(property_id=property_id, source=source, external_id=external_id).first()
             if existing is not None:

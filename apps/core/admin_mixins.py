@@ -8,8 +8,10 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.http import HttpResponseRedirect
 
+from . import limits
 from .errors import DomainError
 from .tenancy import is_pms_staff, visible_property_ids
 
@@ -41,6 +43,29 @@ def _valid_pk(model, value: Any) -> bool:
     return pk is not None and (not isinstance(pk, int) or 0 < pk <= MAX_PK)
 
 
+def _date_hierarchy_ok(field: str | None, params) -> bool:
+    """The date hierarchy's ``<field>__year/__month/__day`` parameters name a real day far enough from
+    ``date.max`` that Django can compute the next year (and never carry a NUL)."""
+    if not field:
+        return True
+    parts = {}
+    for part, low, high in (("year", 1, 9998), ("month", 1, 12), ("day", 1, 31)):
+        raw = params.get(f"{field}__{part}")
+        if raw is None:
+            continue
+        if not raw.isascii() or not raw.isdigit() or len(raw) > 4 or not low <= int(raw) <= high:
+            return False
+        parts[part] = int(raw)
+    if "day" in parts:
+        from datetime import date
+
+        try:
+            date(parts.get("year", 2000), parts.get("month", 1), parts["day"])
+        except ValueError:
+            return False
+    return True
+
+
 class OwnerScopedAdmin(admin.ModelAdmin):
     """Lists, change pages, deletes, autocompletes and FK choices narrowed with ``visible_to``.
 
@@ -51,6 +76,9 @@ class OwnerScopedAdmin(admin.ModelAdmin):
     ids in a POST are a form error or a message, never a 500. A ``DomainError`` raised by a service
     during a save shows as an error message.
     """
+
+    #: JSON fields (addresses, rule conditions) parsed and bounded by the limits, never a 500
+    formfield_overrides = {models.JSONField: {"form_class": limits.LimitedJSONField}}
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
@@ -169,6 +197,10 @@ class OwnerScopedAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     def changelist_view(self, request, extra_context=None):
+        if not _date_hierarchy_ok(self.date_hierarchy, request.GET):
+            # ?check_in__year=9999 made Django's date hierarchy compute year 10000 (a 500): the
+            # admin's own answer to bad list parameters, the plain list with an error flag
+            return HttpResponseRedirect(request.path + "?e=1")
         try:
             return super().changelist_view(request, extra_context)
         except DomainError as exc:  # a list_editable save refused by a service

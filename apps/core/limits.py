@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django import forms
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from .errors import ValidationFailed
@@ -187,3 +190,116 @@ def check_json(value: Any, *, field: str, max_depth: int | None = None, max_byte
     if size > max_bytes:
         raise _fail(f"{field} is larger than {max_bytes} bytes.", field)
     return value
+
+
+def storable_text(text: str) -> str:
+    """Text PostgreSQL can store: NUL characters and lone surrogates (``\\ud800`` in JSON) become U+FFFD."""
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = "".join("\ufffd" if 0xD800 <= ord(c) <= 0xDFFF else c for c in text)
+    return text
+
+
+def storable_json(value: Any) -> Any:
+    """A parsed JSON value (depth already bounded) with every string made storable (``storable_text``)."""
+    if isinstance(value, str):
+        return storable_text(value)
+    if isinstance(value, dict):
+        return {storable_text(str(k)): storable_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable_json(v) for v in value]
+    return value
+
+
+def parse_json(raw: bytes | str, *, field: str = "body", max_depth: int | None = None) -> Any:
+    """``json.loads`` that never raises anything but ``ValidationFailed``: not UTF-8, not JSON, nested
+    deeper than ``max_depth`` (default ``MAX_JSON_DEPTH``; Python's own parser gives up with a
+    RecursionError near 1000 levels), integers with thousands of digits, NaN/Infinity."""
+    max_depth = max_depth or int(settings.MAX_JSON_DEPTH)
+    try:
+        text = raw.decode("utf-8") if isinstance(raw, bytes | bytearray) else raw
+    except UnicodeDecodeError:
+        raise _fail(f"{field} is not UTF-8.", field) from None
+    if raw_json_depth(text) > max_depth:
+        raise _fail(f"{field} is nested too deeply (at most {max_depth} levels).", field)
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite_float)
+    except (ValueError, RecursionError, TypeError) as exc:
+        raise _fail(f"{field} is not valid JSON: {str(exc)[:100]}", field) from None
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:20]} is too large")
+    return value
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+_JSON_SPECIAL = re.compile(r'[\[\]{}"\\]')
+
+
+def raw_json_depth(text: str) -> int:
+    """Nesting depth of JSON text, counted before parsing (strings skipped; linear time), so a body of
+    100,000 opening brackets is refused cheaply instead of exhausting the parser's stack."""
+    depth = deepest = 0
+    in_string = False
+    escaped_at = -1
+    for match in _JSON_SPECIAL.finditer(text):
+        pos, char = match.start(), match.group()
+        if in_string:
+            if pos == escaped_at:
+                continue
+            if char == "\\":
+                escaped_at = pos + 1
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+#: Most amenities a property may list (the API and the admin alike).
+MAX_AMENITIES = 100
+
+
+def validation_error(exc: ValidationFailed) -> ValidationError:
+    """A ``ValidationFailed`` from these checks as Django's ``ValidationError`` on its field (for
+    ``Model.clean`` and forms)."""
+    field = exc.details.get("field")
+    return ValidationError({field: exc.message} if field else exc.message)
+
+
+class LimitedJSONField(forms.JSONField):
+    """The admin's JSON field: parsed by ``parse_json`` (deep nesting, 10,000-digit integers and NaN are
+    a form error, not a 500) and checked by ``check_json``."""
+
+    def to_python(self, value):
+        if self.disabled or value in self.empty_values or not isinstance(value, str):
+            return super().to_python(value)
+        try:
+            parsed = parse_json(value, field="This field")
+            check_json(parsed, field="This field")
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message, code="invalid") from None
+        return super().to_python(json.dumps(parsed))
+
+    def bound_data(self, data, initial):
+        if self.disabled or data is None or not isinstance(data, str):
+            return super().bound_data(data, initial)
+        try:  # the form shown again with the error must not re-parse what could not be parsed
+            parse_json(data, field="This field")
+        except ValidationFailed:
+            return forms.fields.InvalidJSONInput(data)
+        return super().bound_data(data, initial)

@@ -58,6 +58,47 @@ def from_minor(amount: int, currency: str) -> Decimal:
     return round_money(Decimal(amount).scaleb(-minor_units(currency)), currency)
 
 
+# --- Stripe's minor units (https://docs.stripe.com/currencies), which are not ISO 4217's -------------
+#: Zero-decimal for Stripe: the amount is in whole units (MGA too, although ISO gives it 2 decimals).
+STRIPE_ZERO_DECIMAL = frozenset("BIF CLP DJF GNF JPY KMF KRW MGA PYG RWF VND VUV XAF XOF XPF".split())
+#: Zero-decimal in ISO 4217 but sent to Stripe as two-decimal amounts ending in 00 (backwards compatibility).
+STRIPE_WHOLE_TWO_DECIMAL = frozenset("ISK UGX".split())
+#: Three-decimal: sent in thousandths, and the last digit must be 0 (a multiple of 10).
+STRIPE_THREE_DECIMAL = frozenset("BHD JOD KWD OMR TND IQD LYD".split())
+# HUF and TWD are two-decimal for charges (only their payouts must be whole units): the default.
+
+
+def stripe_exponent(currency: str) -> int:
+    currency = currency.upper()
+    if currency in STRIPE_ZERO_DECIMAL:
+        return 0
+    if currency in STRIPE_THREE_DECIMAL:
+        return 3
+    return 2
+
+
+def stripe_chargeable(amount: Decimal, currency: str) -> Decimal:
+    """``amount`` as Stripe can charge it: whole units for zero-decimal (and ISK/UGX), hundredths for
+    two-decimal, hundredths too for three-decimal currencies (thousandths whose last digit is 0).
+    Half up, as ``round_money``."""
+    currency = currency.upper()
+    if currency in STRIPE_ZERO_DECIMAL or currency in STRIPE_WHOLE_TWO_DECIMAL:
+        step = Decimal(1)
+    else:
+        step = Decimal("0.01")
+    return Decimal(amount).quantize(step, rounding=ROUND_HALF_UP)
+
+
+def to_stripe_minor(amount: Decimal, currency: str) -> int:
+    """The integer amount a Stripe API call takes (``amount`` of a PaymentIntent, a refund)."""
+    return int(stripe_chargeable(amount, currency).scaleb(stripe_exponent(currency)))
+
+
+def from_stripe_minor(amount: int, currency: str) -> Decimal:
+    """An integer amount from Stripe back in currency units, rounded to the currency's ISO minor unit."""
+    return round_money(Decimal(int(amount)).scaleb(-stripe_exponent(currency)), currency)
+
+
 # --- money as people read it, in the active language: "€1,200.00" (en), "1.200,00 €" (de) ---------
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF", "JPY": "¥"}
 

@@ -9,7 +9,6 @@ message fit for the person who caused the call.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +17,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 
+from apps.core import limits
 from apps.core.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -200,6 +200,10 @@ def sandbox_confirm_with_card(*, intent_id: str, number: str, exp_month: int, ex
         raise _translate(exc) from exc
 
 
+#: Stripe's events nest a few levels (event > data > object > charges > data > ...); far deeper is not Stripe.
+WEBHOOK_MAX_DEPTH = 32
+
+
 def construct_event(*, payload: bytes, sig_header: str | None) -> dict[str, Any]:
     """Verify ``Stripe-Signature`` over the raw body and return the event as a dict.
 
@@ -208,8 +212,13 @@ def construct_event(*, payload: bytes, sig_header: str | None) -> dict[str, Any]
     """
     secret = settings.STRIPE_WEBHOOK_SECRET
     stripe.WebhookSignature.verify_header(payload, sig_header, secret, stripe.Webhook.DEFAULT_TOLERANCE)
-    # A signed body that is JSON but not an object (``null``, ``[]``) made the SDK raise AttributeError.
-    if not isinstance(json.loads(payload), dict):
+    # Parsed by the limits' parser (deep nesting, huge integers, NaN are a ValueError, not a crash);
+    # a signed body that is JSON but not an object (``null``, ``[]``) is refused too.
+    try:
+        event = limits.parse_json(payload, field="webhook body", max_depth=WEBHOOK_MAX_DEPTH)
+    except limits.ValidationFailed as exc:
+        raise ValueError(exc.message) from None
+    if not isinstance(event, dict):
         raise ValueError("The webhook body is not a JSON object.")
-    event = stripe.Webhook.construct_event(payload, sig_header, secret)
-    return event.to_dict()
+    # NUL characters and lone surrogates cannot be stored by PostgreSQL: kept, marked with U+FFFD
+    return limits.storable_json(event)

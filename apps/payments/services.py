@@ -30,7 +30,7 @@ from apps.bookings.errors import InvalidTransition
 from apps.bookings.models import Booking, BookingStatus, PaymentStatus
 from apps.core.db import lock_properties, reconnecting, retry_transaction
 from apps.core.errors import Conflict, NotFound, ValidationFailed
-from apps.core.money import from_minor, round_money, to_minor
+from apps.core.money import from_stripe_minor, round_money, to_stripe_minor
 
 from . import gateway
 from .gateway import CardDeclined, GatewayError, Intent, PaymentsNotConfigured
@@ -56,6 +56,8 @@ __all__ = [
     "payment_status_repair",
 ]
 
+#: A PaymentIntent id as Stripe writes it; anything else in an event is not re-read from Stripe.
+INTENT_ID = re.compile(r"^pi_[A-Za-z0-9_]{1,250}$")
 PAID_STATUSES = (BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN, BookingStatus.CHECKED_OUT)
 HOLD_EXPIRED_REASON = "Hold expired before payment."
 
@@ -104,7 +106,7 @@ def checkout_start(*, booking_id: int) -> Payment:
         # The price changed since: the old PaymentIntent must not be paid any more.
         _cancel_intent(existing)
     attempt = booking.payments.count()
-    amount_minor = to_minor(amount, booking.currency)
+    amount_minor = to_stripe_minor(amount, booking.currency)
     # Unique per booking row (a reset database reuses references; Stripe keeps keys for 24 h).
     key = f"pms:{booking.reference}:{int(booking.created_at.timestamp())}:pi:{amount_minor}{booking.currency}:{attempt}"
     intent = gateway.payment_intent_create(
@@ -296,7 +298,7 @@ def payment_apply_intent(*, intent: Intent, now: datetime | None = None) -> Paym
             pass  # final: a late failure or a stale event changes nothing
         elif intent.status == Payment.Status.SUCCEEDED:
             p.status = Payment.Status.SUCCEEDED
-            p.amount_received = from_minor(intent.amount_received or intent.amount, p.currency)
+            p.amount_received = from_stripe_minor(intent.amount_received or intent.amount, p.currency)
             p.succeeded_at = intent.paid_at or now  # when Stripe took the money, if it says
             p.last_error, p.last_error_code = "", ""
             fields += ["status", "amount_received", "succeeded_at", "last_error", "last_error_code"]
@@ -341,7 +343,7 @@ def _adopt_intent(intent: Intent) -> Payment | None:
             "booking": booking,
             "client_secret": intent.client_secret,
             "idempotency_key": f"adopted:{intent.id}",
-            "amount": from_minor(intent.amount, booking.currency),
+            "amount": from_stripe_minor(intent.amount, booking.currency),
             "currency": booking.currency,
             "status": Payment.Status.REQUIRES_PAYMENT_METHOD,
         },
@@ -635,7 +637,7 @@ def _refund_submit(refund: Refund) -> Refund:
     try:
         result = gateway.refund_create(
             intent_id=payment.intent_id,
-            amount=to_minor(refund.amount, refund.currency),
+            amount=to_stripe_minor(refund.amount, refund.currency),
             idempotency_key=f"pms:{refund.idempotency_key}",
             metadata={"booking_id": str(refund.booking_id), "refund_id": str(refund.pk), "kind": refund.kind},
             reason="requested_by_customer" if refund.kind == Refund.Kind.GUEST_CANCELLATION else "",
@@ -684,7 +686,7 @@ def stripe_event_process(*, event: dict) -> tuple[StripeEvent, bool]:
         return record, True
     StripeEvent.objects.filter(pk=record.pk).update(attempts=F("attempts") + 1)
     try:
-        if record.type.startswith("payment_intent.") and object_id.startswith("pi_"):
+        if record.type.startswith("payment_intent.") and INTENT_ID.match(object_id):
             intent = gateway.payment_intent_retrieve(intent_id=object_id)
             payment = payment_apply_intent(intent=intent)
             result = f"PaymentIntent {intent.id} is {intent.status}" if payment else "not one of our PaymentIntents"
@@ -692,7 +694,10 @@ def stripe_event_process(*, event: dict) -> tuple[StripeEvent, bool]:
             result = "ignored"
     except GatewayError as exc:
         StripeEvent.objects.filter(pk=record.pk).update(error=exc.message[:2000])
-        raise
+        if exc.retryable:
+            raise
+        # Stripe answered and refused (e.g. no such PaymentIntent): a retry would get the same answer
+        result = f"refused by Stripe: {exc.message}"[:2000]
     StripeEvent.objects.filter(pk=record.pk, processed_at__isnull=True).update(
         processed_at=timezone.now(), result=result, error=""
     )

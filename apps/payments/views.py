@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import stripe
 from django.http import HttpRequest, JsonResponse
@@ -15,6 +16,9 @@ from . import gateway, services
 from .gateway import GatewayError
 
 logger = logging.getLogger(__name__)
+
+#: Stripe's event ids (``evt_...``); anything else (5000 characters, NUL, spaces) is not an event.
+EVENT_ID = re.compile(r"^[A-Za-z0-9_]{1,255}$")
 
 
 @csrf_exempt
@@ -29,12 +33,16 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"error": "invalid signature"}, status=400)
     except (ValueError, KeyError, TypeError, UnicodeDecodeError):
         return JsonResponse({"error": "invalid payload"}, status=400)
-    if event.get("object") != "event" or not event.get("id"):
+    if event.get("object") != "event" or not isinstance(event.get("id"), str) or not EVENT_ID.match(event["id"]):
         return JsonResponse({"error": "not a Stripe event"}, status=400)
     try:
         record, duplicate = services.stripe_event_process(event=event)
     except GatewayError as exc:
-        return JsonResponse({"error": exc.message}, status=503 if exc.retryable else 502)
+        if exc.retryable:  # Stripe cannot be reached: Stripe retries, and the retry can succeed
+            return JsonResponse({"error": exc.message}, status=503)
+        # Stripe answered (e.g. no such PaymentIntent): retrying would never succeed; recorded, 200
+        logger.warning("Stripe event %s refused for good: %s", event["id"], exc.message)
+        return JsonResponse({"received": True, "error": exc.message})
     except DomainError as exc:
         logger.exception("Stripe event %s could not be applied", event.get("id"))
         return JsonResponse({"received": True, "error": exc.message})

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from guardian.admin import GuardedModelAdminMixin
 
-from apps.core.admin_mixins import OwnerScopedAdmin, OwnerScopedInline
+from apps.core.admin_mixins import OwnerScopedAdmin, OwnerScopedInline, _valid_pk
 from apps.core.errors import DomainError
 from apps.core.tenancy import is_pms_staff
 
@@ -143,6 +143,8 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
 
     def _may_share(self, request, object_pk) -> bool:
         """Only the owner (or staff) grants co-hosts access to a property."""
+        if not _valid_pk(Property, object_pk):  # /property/abc/permissions/ was a 500
+            return False
         obj = self.get_queryset(request).filter(pk=object_pk).first()
         return obj is not None and (is_pms_staff(request.user) or obj.owner_id == request.user.pk)
 
@@ -152,12 +154,12 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
         return super().obj_perms_manage_view(request, object_pk)
 
     def obj_perms_manage_user_view(self, request, object_pk, user_id):
-        if not self._may_share(request, object_pk):
+        if not self._may_share(request, object_pk) or not str(user_id).isdigit():
             raise Http404("Property not found.")
         return super().obj_perms_manage_user_view(request, object_pk, user_id)
 
     def obj_perms_manage_group_view(self, request, object_pk, group_id):
-        if not self._may_share(request, object_pk):
+        if not self._may_share(request, object_pk) or not str(group_id).isdigit():
             raise Http404("Property not found.")
         return super().obj_perms_manage_group_view(request, object_pk, group_id)
 

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
 
+from apps.core import limits
 from apps.core.money import validate_currency
 from apps.core.tenancy import scoped_queryset
 
@@ -108,6 +109,19 @@ class Property(models.Model):
             raise ValidationError({"default_max_stay": "The maximum stay must not be shorter than the minimum stay."})
         if self.country:
             self.country = self.country.upper()
+        try:  # the limits every entry shares (admin, API, services): apps.core.limits
+            # the name goes into e-mail subjects: a line break there broke every confirmation e-mail
+            limits.check_single_line(self.name, max_length=200, field="name")
+            limits.check_single_line(self.city, max_length=120, field="city")
+            limits.check_json(self.address, field="address")
+            if not isinstance(self.address, dict):
+                raise limits.ValidationFailed("address must be a JSON object.", details={"field": "address"})
+            if len(self.amenities or ()) > limits.MAX_AMENITIES:
+                raise limits.ValidationFailed(
+                    f"At most {limits.MAX_AMENITIES} amenities.", details={"field": "amenities"}
+                )
+        except limits.ValidationFailed as exc:
+            raise limits.validation_error(exc) from None
 
     @builtins.property
     def tz(self) -> zoneinfo.ZoneInfo:
