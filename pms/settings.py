@@ -192,6 +192,7 @@ OUTBOX_HANDLERS = env.list(
         "apps.channels.outbox.handle_event",
         "apps.payments.outbox.handle_event",
         "apps.storefront.outbox.handle_event",
+        "apps.backoffice.notifications.handle_event",
     ],
 )
 # Limits at every entry (apps.core.limits): feeds, admin, API, guest pages and channel messages.

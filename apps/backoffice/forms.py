@@ -76,3 +76,17 @@ class CalendarRangeForm(forms.Form):
             if data.get(name) in ("yes", "no"):
                 changes[name] = data[name] == "yes"
         return changes
+
+
+class NotificationPreferenceForm(forms.ModelForm):
+    class Meta:
+        from .models import NotificationPreference
+
+        model = NotificationPreference
+        fields = ("language", "email_bookings", "email_channel_problems", "email_daily_digest")
+        labels = {
+            "language": "Language of your e-mails",
+            "email_bookings": "E-mail me new, changed and cancelled bookings",
+            "email_channel_problems": "E-mail me channel problems",
+            "email_daily_digest": "E-mail me a daily digest of tomorrow's arrivals and departures",
+        }

@@ -300,6 +300,8 @@ def dashboard(*, user: Any, today: date, now: Any = None) -> Dashboard:
     from apps.channels.models import ChannelAlert, Delivery
     from apps.channels.models_airbnb import AirbnbRequest
 
+    from .models import OwnerNotification
+
     now = now or timezone.now()
     props = list(Property.objects.visible_to(user).values("pk", "currency", "status"))
     ids = [p["pk"] for p in props]
@@ -406,6 +408,9 @@ def dashboard(*, user: Any, today: date, now: Any = None) -> Dashboard:
             property_id__in=ids, status=BookingStatus.INQUIRY, check_out__gt=today
         ).count()
         + AirbnbRequest.objects.visible_to(user).filter(status=AirbnbRequest.Status.PENDING).count(),
+        "unread": OwnerNotification.objects.filter(
+            recipient_id=getattr(user, "pk", None), read_at__isnull=True
+        ).count(),
     }
     return Dashboard(
         today=today,

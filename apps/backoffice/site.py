@@ -23,6 +23,7 @@ class PMSAdminSite(admin.AdminSite):
             path("calendar/", self.admin_view(views.calendar_view(self)), name="backoffice_calendar"),
             path("calendar/edit/", self.admin_view(views.calendar_edit_view(self)), name="backoffice_calendar_edit"),
             path("sync-health/", self.admin_view(views.sync_health_view(self)), name="backoffice_sync_health"),
+            path("notifications/", self.admin_view(views.notifications_view(self)), name="backoffice_notifications"),
             path("sync-health/action/", self.admin_view(views.sync_action_view(self)), name="backoffice_sync_action"),
         ]
         return urls + super().get_urls()

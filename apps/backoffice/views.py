@@ -283,3 +283,36 @@ def sync_action_view(site):
         return HttpResponseRedirect(reverse("admin:backoffice_sync_health"))
 
     return view
+
+
+def notifications_view(site):
+    """The user's own notifications (nobody else's, whatever their role) and their e-mail preferences."""
+    from .forms import NotificationPreferenceForm
+    from .models import NotificationPreference, OwnerNotification
+
+    def view(request):
+        pref = NotificationPreference.objects.filter(user=request.user).first() or NotificationPreference(
+            user=request.user
+        )
+        form = NotificationPreferenceForm(instance=pref)
+        if request.method == "POST":
+            if request.POST.get("action") == "read":
+                OwnerNotification.objects.filter(recipient=request.user, read_at__isnull=True).update(
+                    read_at=timezone.now()
+                )
+                messages.success(request, "All notifications marked as read.")
+                return HttpResponseRedirect(reverse("admin:backoffice_notifications"))
+            form = NotificationPreferenceForm(request.POST, instance=pref)
+            if form.is_valid():
+                form.save()
+                messages.success(request, "Your notification preferences were saved.")
+                return HttpResponseRedirect(reverse("admin:backoffice_notifications"))
+        context = {
+            **site.each_context(request),
+            "title": "Notifications",
+            "notes": list(OwnerNotification.objects.filter(recipient=request.user).select_related("booking")[:100]),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/backoffice/notifications.html", context)
+
+    return view

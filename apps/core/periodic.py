@@ -21,4 +21,6 @@ PERIODIC_TASKS: list[dict] = [
     {"name": "Channels: daily reconciliation", "task": "channels.reconcile_all", "crontab": ("30", "3")},
     {"name": "Purge old Idempotency-Key records", "task": "api.purge_idempotency_records", "every_seconds": 3600},
     {"name": "Payments: cancel stale intents, settle, retry refunds", "task": "payments.sweep", "every_seconds": 120},
+    {"name": "Back office: owner notifications", "task": "backoffice.send_notifications", "every_seconds": 20},
+    {"name": "Back office: daily digest", "task": "backoffice.daily_digest", "crontab": ("0", "17")},
 ]
