@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.availability",
     "apps.bookings",
     "apps.payments",
+    "apps.ledger",
     "apps.channels",
     "apps.sandbox",
     "apps.storefront",

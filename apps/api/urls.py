@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 from apps.availability.api import BlockViewSet, PricingRuleViewSet, QuoteView, SearchView
 from apps.bookings.api import BookingViewSet, GuestViewSet
 from apps.channels.api import ChannelConnectionViewSet
+from apps.ledger.api import StatementView
 from apps.payments.api import PaymentViewSet
 from apps.properties.api import PropertyPhotoViewSet, PropertyViewSet
 
@@ -31,6 +32,7 @@ router.register("channel-connections", ChannelConnectionViewSet, basename="chann
 v1 = [
     path("quotes/", QuoteView.as_view(), name="quote"),
     path("search/", SearchView.as_view(), name="search"),
+    path("statements/", StatementView.as_view(), name="statement"),
     *router.urls,
 ]
 

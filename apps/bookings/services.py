@@ -22,6 +22,7 @@ from apps.core import limits
 from apps.core.db import lock_properties, retry_transaction
 from apps.core.models import SyncEvent
 from apps.core.outbox import event_emit
+from apps.ledger import services as ledger
 from apps.properties.models import Property
 
 from .errors import (
@@ -254,6 +255,7 @@ def booking_create(
     now: datetime | None = None,
     actor: Any = None,
     client_reference: str = "",
+    commission: Decimal | None = None,
 ) -> Booking:
     """Create a booking from any source (direct, API, a channel, iCal).
 
@@ -269,6 +271,7 @@ def booking_create(
     ever overlap another blocking stay.
     ``client_reference`` (API clients) is unique per property: a second booking with it is refused
     with ``ClientReferenceTaken``, which names the first.
+    ``commission`` is a platform's commission on the stay, where the platform reports it (ledger).
     """
     if source not in BookingSource.values:
         raise BookingValidationError(f"Unknown booking source “{source}”.", details={"source": source})
@@ -353,6 +356,7 @@ def booking_create(
             )
             if blocking:
                 calendar.occupy(property_id=property_id, start=check_in, end=check_out, booking_id=booking.pk)
+        ledger.booking_ledger_sync(booking=booking, entry="booking.created", commission=commission, now=now)
         event_emit(
             event_type=SyncEvent.Type.BOOKING_CREATED,
             entity_type="booking",
@@ -443,6 +447,7 @@ def booking_transition(
                 calendar.occupy(**span, booking_id=booking.pk)
             elif was_blocking and not now_blocking:
                 calendar.release(booking_id=booking.pk)
+        ledger.booking_ledger_sync(booking=booking, entry=f"booking.{to_status}", now=now)
         event_source = source or booking.source
         event_emit(
             event_type=(
@@ -537,6 +542,7 @@ def booking_change_stay(
     total_price: Decimal | None = None,
     price_snapshot: dict[str, Any] | None = None,
     source: str | None = None,
+    commission: Decimal | None = None,
 ) -> Booking:
     """Move a booking to new dates as its platform says (a channel modification). Owners and
     integrators change bookings through ``booking_update``."""
@@ -554,6 +560,7 @@ def booking_change_stay(
             total_price=total_price,
             price_snapshot=price_snapshot,
         )
+        ledger.booking_ledger_sync(booking=booking, entry="booking.changed", commission=commission)
         _emit_updated(booking, old=old, changed=changed, source=source or booking.source)
     return booking
 
@@ -608,6 +615,7 @@ def booking_update(*, booking_id: int, source: str | None = None, **changes: Any
                     f"This property sleeps at most {prop.max_guests} guests.", details={"guests": stay["guests"]}
                 )
             _change_stay(booking, prop=prop, **stay)
+            ledger.booking_ledger_sync(booking=booking, entry="booking.changed")
         if "special_requests" in changed:
             booking.special_requests = changes["special_requests"]
             booking.save(update_fields=["special_requests", "updated_at"])

@@ -31,6 +31,7 @@ from apps.bookings.models import Booking, BookingStatus, PaymentStatus
 from apps.core.db import lock_properties, reconnecting, retry_transaction
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.core.money import from_stripe_minor, round_money, to_stripe_minor
+from apps.ledger import services as ledger
 
 from . import gateway
 from .gateway import CardDeclined, GatewayError, Intent, PaymentsNotConfigured
@@ -54,6 +55,7 @@ __all__ = [
     "stripe_event_process",
     "payments_sweep",
     "payment_status_repair",
+    "payment_record",
 ]
 
 #: A PaymentIntent id as Stripe writes it; anything else in an event is not re-read from Stripe.
@@ -292,6 +294,9 @@ def payment_apply_intent(*, intent: Intent, now: datetime | None = None) -> Paym
         if payment is None:
             return None
     with transaction.atomic():
+        # the booking before its payment (the order cancellations lock them in): the ledger line
+        # of a success and a concurrent cancellation's lines never interleave
+        _lock_booking_row(payment.booking_id)
         p = Payment.objects.select_for_update().get(pk=payment.pk)
         fields: list[str] = []
         if p.status == Payment.Status.SUCCEEDED:
@@ -321,6 +326,8 @@ def payment_apply_intent(*, intent: Intent, now: datetime | None = None) -> Paym
                 fields += ["last_error", "last_error_code"]
         if fields:
             p.save(update_fields=[*fields, "updated_at"])
+        if p.status == Payment.Status.SUCCEEDED:
+            ledger.payment_post(payment=p, now=now)  # once per payment
     if p.status == Payment.Status.SUCCEEDED and p.settled_at is None:
         _settle_success(p, now=now)
         p.refresh_from_db()
@@ -328,6 +335,10 @@ def payment_apply_intent(*, intent: Intent, now: datetime | None = None) -> Paym
     # saving the payment and this line is repaired by the next apply (webhook, sweep, the guest's retry)
     _sync_booking_payment_status(p.booking_id)
     return p
+
+
+def _lock_booking_row(booking_id: int) -> None:
+    Booking.objects.select_for_update().filter(pk=booking_id).values_list("pk", flat=True).first()
 
 
 def _adopt_intent(intent: Intent) -> Payment | None:
@@ -634,6 +645,9 @@ def refund_create(
 def _refund_submit(refund: Refund) -> Refund:
     """Send a pending refund to Stripe (no lock held), then record the answer."""
     payment = refund.payment
+    if payment.provider != "stripe":
+        # money received outside Stripe (bank transfer, cash) is given back the same way: recorded
+        return _refund_record(refund)
     try:
         result = gateway.refund_create(
             intent_id=payment.intent_id,
@@ -651,6 +665,7 @@ def _refund_submit(refund: Refund) -> Refund:
         refund.refresh_from_db()
         return refund
     with transaction.atomic():
+        _lock_booking_row(refund.booking_id)
         p = Payment.objects.select_for_update().get(pk=payment.pk)
         r = Refund.objects.select_for_update().get(pk=refund.pk)
         if r.status == Refund.Status.PENDING:
@@ -662,8 +677,63 @@ def _refund_submit(refund: Refund) -> Refund:
                 p.save(update_fields=["amount_refunded", "updated_at"])
             r.stripe_refund_id = result.id
             r.save(update_fields=["status", "error", "stripe_refund_id", "updated_at"])
+            if r.status == Refund.Status.SUCCEEDED:
+                ledger.refund_post(refund=r)
     _sync_booking_payment_status(refund.booking_id)
     return r
+
+
+def _refund_record(refund: Refund) -> Refund:
+    """A refund of a payment made outside Stripe: the owner gives it back themselves; recorded as done."""
+    with transaction.atomic():
+        _lock_booking_row(refund.booking_id)
+        p = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        r = Refund.objects.select_for_update().get(pk=refund.pk)
+        if r.status == Refund.Status.PENDING:
+            r.status, r.error = Refund.Status.SUCCEEDED, ""
+            r.save(update_fields=["status", "error", "updated_at"])
+            p.amount_refunded = min(p.amount_received, p.amount_refunded + r.amount)
+            p.save(update_fields=["amount_refunded", "updated_at"])
+            ledger.refund_post(refund=r)
+    _sync_booking_payment_status(refund.booking_id)
+    return r
+
+
+def payment_record(
+    *, booking_id: int, amount: Decimal, method: str = "manual", reference: str = "", now: datetime | None = None
+) -> Payment:
+    """Record money a guest paid outside Stripe (bank transfer, cash; the demo's seeded payments):
+    a succeeded payment of provider ``method`` and its ledger line, in one transaction. Refunds of
+    it are recorded too, never sent to Stripe. ``reference`` (e.g. the bank's transaction id) is
+    unique: recording the same one twice returns the first."""
+    now = now or timezone.now()
+    if method == "stripe" or not re.fullmatch(r"[a-z_]{1,16}", method or ""):
+        raise ValidationFailed("A recorded payment's method is a short lower-case word such as manual or bank.")
+    booking = _get_booking(booking_id)
+    amount = round_money(Decimal(amount), booking.currency)
+    if amount <= 0:
+        raise ValidationFailed("A recorded payment must be more than zero.")
+    key = f"{method}:{booking.reference}:{reference or int(now.timestamp() * 1000)}"[:255]
+    with transaction.atomic():
+        _lock_booking_row(booking_id)
+        payment = Payment.objects.filter(idempotency_key=key).first()
+        if payment is not None:
+            return payment
+        payment = Payment.objects.create(
+            booking_id=booking_id,
+            provider=method,
+            intent_id=key,
+            idempotency_key=key,
+            amount=amount,
+            currency=booking.currency,
+            status=Payment.Status.SUCCEEDED,
+            amount_received=amount,
+            succeeded_at=now,
+            settled_at=now,
+        )
+        ledger.payment_post(payment=payment, now=now)
+    _sync_booking_payment_status(booking_id)
+    return payment
 
 
 # --- webhooks and sweeping ---------------------------------------------------------------------------

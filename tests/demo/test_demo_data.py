@@ -5,16 +5,22 @@ photos that differ per home; and seeding again changes nothing."""
 from __future__ import annotations
 
 import io
+from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import timezone
 
 from apps.bookings.models import Booking, BookingSource
 from apps.channels import ical
 from apps.channels.models import ChannelAlert, ChannelConnection, ReconciliationRun
+from apps.ledger.selectors import month_range, owner_statement
+from apps.payments.models import Payment
 from apps.properties.models import Property, PropertyPhoto
 from apps.sandbox.models import SimReservation
+from tests.ledger.sql import independent_totals
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -62,8 +68,25 @@ def test_fresh_demo_is_clean_and_seeding_again_changes_nothing(live_server, sett
         assert len(svgs) == 12
         assert all("<svg" in s and "http" not in s.replace("http://www.w3.org/2000/svg", "") for s in svgs)
 
+        # Money: every booking seeded "paid" has its payment, and every booking reconciles with the ledger.
+        paid = Booking.objects.filter(source="direct", payment_status__in=["paid", "partially_refunded"])
+        assert paid.exists() and not paid.exclude(payments__status="succeeded").exists()
+        payments = Payment.objects.count()
+        call_command("ledger_backfill", "--check", stdout=io.StringIO())
+        # A seeded owner's statements equal an independent SQL sum over bookings, payments and refunds.
+        olivia = get_user_model().objects.get(username="olivia")
+        first = timezone.localdate().replace(day=1)
+        for month in [(first - timedelta(days=40)).replace(day=1), first, (first + timedelta(days=40)).replace(day=1)]:
+            start, end = month_range(f"{month:%Y-%m}")
+            statement = owner_statement(owner_id=olivia.pk, start=start, end=end)
+            sql = independent_totals(owner_id=olivia.pk, start=start, end=end)
+            totals = statement.totals.get("EUR")
+            assert totals is not None and totals["gross"] == sql["charged"] > 0, (month, totals, sql)
+            assert (totals["paid"], -totals["refunded"]) == (sql["received"], sql["refunded"]), month
+
         call_command("seed_demo", "--homes", "4", verbosity=0)
         assert (Property.objects.count(), Booking.objects.count(), PropertyPhoto.objects.count()) == counts
+        assert Payment.objects.count() == payments
         assert ical.import_connection(connection_id=feed.pk).unchanged == 1  # the feed kept its dates
         call_command("audit_calendar")
     assert not ChannelAlert.objects.exists()

@@ -156,6 +156,7 @@ def protection_off(monkeypatch):
     finally:
         with connection.cursor() as cur:
             cur.execute("DELETE FROM availability_occupiednight")
+            cur.execute("TRUNCATE ledger_ledgerline")  # append-only (no DELETE); they refer to the bookings
             cur.execute("DELETE FROM bookings_booking")
             for name, (table, definition) in definitions.items():
                 cur.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')

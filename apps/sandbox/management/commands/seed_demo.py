@@ -24,6 +24,7 @@ from apps.core.errors import DomainError
 from apps.core.roles import ensure_roles
 from apps.core.tenancy import COHOSTS_GROUP, OWNERS_GROUP, STAFF_GROUP
 from apps.properties.models import Property, PropertyPhoto
+from apps.sandbox.demo_money import seed_demo_money
 
 PROPERTIES = [
     # owner, name, city, country, tz, guests, bedrooms, price, currency, amenities
@@ -241,6 +242,7 @@ class Command(BaseCommand):
                 continue  # already seeded
             self._rules(prop)
             made += self._calendar(prop, rng, today)
+        seed_demo_money()  # every paid booking has its payment; every booking is in the ledger
         # The channels come last: the simulator learns the seeded Booking.com bookings, and the
         # Airbnb feed takes free dates, so a fresh demo opens without differences or conflicts.
         self._channels([p for p, _ in created_props])

@@ -1,0 +1,192 @@
+"""Money in the admin: the ledger (read-only, owner-scoped) and each property's management fee."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+
+from apps.core.admin_mixins import OwnerScopedAdmin
+from apps.core.tenancy import is_pms_staff
+
+from . import services
+from .models import LedgerLine, OwnerStatement, PropertyFinance
+from .render import statement_csv, statement_pdf
+from .selectors import STATEMENT_COLUMNS, month_range, owner_statement
+
+
+@admin.register(LedgerLine)
+class LedgerLineAdmin(OwnerScopedAdmin):
+    list_display = ("posted_at", "booking", "property", "kind", "label", "night", "amount", "currency", "entry")
+    list_filter = ("kind", "entry", "currency")
+    search_fields = ("booking__reference", "label")
+    list_select_related = ("booking", "property")
+    show_full_result_count = False
+    date_hierarchy = "posted_at"
+    ordering = ("-posted_at", "-id")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PropertyFinance)
+class PropertyFinanceAdmin(OwnerScopedAdmin):
+    list_display = ("property", "management_fee_percent", "updated_at")
+    list_select_related = ("property",)
+    fields = ("property", "management_fee_percent")
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("property",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        saved = services.property_finance_set(
+            property_id=obj.property_id, management_fee_percent=obj.management_fee_percent
+        )
+        obj.pk = saved.pk
+
+
+class StatementForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=None, required=True)
+    month = forms.CharField(required=False, help_text="YYYY-MM (or give a range below).", max_length=7)
+    start = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        User = get_user_model()
+        if is_pms_staff(user):
+            owners = User.objects.filter(properties__isnull=False).distinct().order_by("username")
+        else:
+            owners = User.objects.filter(pk=user.pk)
+        self.fields["owner"].queryset = owners
+        self.fields["owner"].initial = user.pk
+        self.fields["month"].initial = last_month()
+
+    def clean(self):
+        data = super().clean()
+        start, end, month = data.get("start"), data.get("end"), (data.get("month") or "").strip()
+        try:
+            if start or end:
+                if not (start and end):
+                    raise ValueError("Give both From and To, or a month.")
+                if end < start:
+                    raise ValueError("To must not be before From.")
+                data["period"] = (start, end + timedelta(days=1))
+            else:
+                data["period"] = month_range(month or last_month())
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc))
+        return data
+
+
+def last_month() -> str:
+    today = timezone.localdate()
+    first = today.replace(day=1) - timedelta(days=1)
+    return f"{first:%Y-%m}"
+
+
+def statement_response(statement, fmt: str) -> HttpResponse:
+    name = f"statement-{statement.owner_name}-{statement.start:%Y-%m-%d}-{statement.end - timedelta(days=1):%Y-%m-%d}"
+    name = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    if fmt == "pdf":
+        response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    else:
+        response = HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+@admin.register(OwnerStatement)
+class OwnerStatementAdmin(OwnerScopedAdmin):
+    """Owner statements: the properties one may see, with actions that draw last month's statement,
+    and a statements page (any owner one may see, any month or range; on screen, CSV or PDF)."""
+
+    list_display = ("name", "owner", "currency", "management_fee")
+    list_select_related = ("owner", "finance")
+    search_fields = ("name",)
+    actions = ["statement_pdf", "statement_csv"]
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if is_pms_staff(request.user) else qs.filter(owner=request.user)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Management fee %")
+    def management_fee(self, obj) -> str:
+        finance = getattr(obj, "finance", None)
+        return f"{finance.management_fee_percent}" if finance else "0"
+
+    def get_urls(self):
+        return [
+            path("page/", self.admin_site.admin_view(self.statements_view), name="ledger_statements"),
+            *super().get_urls(),
+        ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "statements_url": reverse("admin:ledger_statements")}
+        return super().changelist_view(request, extra_context)
+
+    def _action(self, request, queryset, fmt: str):
+        owners = set(queryset.values_list("owner_id", flat=True))
+        if len(owners) != 1:
+            self.message_user(request, "Select the properties of one owner.", messages.ERROR)
+            return None
+        start, end = month_range(last_month())
+        statement = owner_statement(owner_id=owners.pop(), start=start, end=end, user=request.user)
+        return statement_response(statement, fmt)
+
+    @admin.action(description="Owner statement of last month (PDF)", permissions=["view"])
+    def statement_pdf(self, request, queryset):
+        return self._action(request, queryset, "pdf")
+
+    @admin.action(description="Owner statement of last month (CSV)", permissions=["view"])
+    def statement_csv(self, request, queryset):
+        return self._action(request, queryset, "csv")
+
+    def statements_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = StatementForm(request.GET or None, user=request.user)
+        statement = None
+        if form.is_bound and form.is_valid():
+            start, end = form.cleaned_data["period"]
+            statement = owner_statement(owner_id=form.cleaned_data["owner"].pk, start=start, end=end, user=request.user)
+            fmt = request.GET.get("format", "")
+            if fmt in ("csv", "pdf"):
+                return statement_response(statement, fmt)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Owner statement",
+            "form": form,
+            "statement": statement,
+            "columns": STATEMENT_COLUMNS,
+            "query": request.GET.urlencode(),
+        }
+        return TemplateResponse(request, "admin/ledger/statement.html", context)

@@ -1,0 +1,151 @@
+"""Integrator API: owner statements (JSON, CSV or PDF). An owner gets their own; staff any owner's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from apps.api.base import ApiView, q_choice, q_date, q_int, q_str
+from apps.api.schema import error_example
+
+from .render import statement_csv, statement_pdf
+from .selectors import STATEMENT_COLUMNS, Statement, month_range, owner_statement
+
+STATEMENT_EXAMPLE = {
+    "owner": 3,
+    "owner_name": "Olivia Owner",
+    "start": "2026-07-01",
+    "end": "2026-07-31",
+    "properties": [
+        {
+            "property": 12,
+            "name": "Lakeside Loft",
+            "currency": "EUR",
+            "management_fee_percent": "20.00",
+            "stays": [
+                {
+                    "booking": 77,
+                    "reference": "PMS-2026-000077",
+                    "guest": "Ana Silva",
+                    "channel": "Direct",
+                    "status": "Checked out",
+                    "arrival": "2026-07-03",
+                    "departure": "2026-07-06",
+                    "nights": 3,
+                    "rent": "300.00",
+                    "fees": "30.00",
+                    "taxes": "21.00",
+                    "adjustments": "0.00",
+                    "gross": "351.00",
+                    "commission": "0.00",
+                    "management_fee": "-66.00",
+                    "net": "285.00",
+                    "paid": "351.00",
+                    "refunded": "0.00",
+                }
+            ],
+            "totals": {"rent": "300.00", "net": "285.00"},
+        }
+    ],
+    "totals": {"EUR": {"rent": "300.00", "net": "285.00"}},
+}
+
+
+def _money(values: dict) -> dict:
+    return {name: str(values[name]) for name, _ in STATEMENT_COLUMNS}
+
+
+def statement_json(statement: Statement) -> dict:
+    return {
+        "owner": statement.owner_id,
+        "owner_name": statement.owner_name,
+        "start": statement.start.isoformat(),
+        "end": (statement.end - timedelta(days=1)).isoformat(),
+        "properties": [
+            {
+                "property": section.property_id,
+                "name": section.name,
+                "currency": section.currency,
+                "management_fee_percent": str(section.management_fee_percent),
+                "stays": [
+                    {
+                        "booking": row.booking_id,
+                        "reference": row.reference,
+                        "guest": row.guest,
+                        "channel": row.channel,
+                        "status": row.status,
+                        "arrival": row.arrival.isoformat(),
+                        "departure": row.departure.isoformat(),
+                        "nights": row.nights,
+                        **_money(row.__dict__),
+                    }
+                    for row in section.rows
+                ],
+                "totals": _money(section.totals),
+            }
+            for section in statement.properties
+        ],
+        "totals": {currency: _money(values) for currency, values in statement.totals.items()},
+    }
+
+
+class StatementView(ApiView):
+    @extend_schema(
+        summary="Owner statement",
+        description="Per property, each stay arriving in the period with its money from the ledger (rent, fees, "
+        "taxes, what a cancellation kept, commission, management fee, net to owner, payments, refunds) and "
+        "the totals. `month=YYYY-MM`, or `from` and `to` (inclusive). An owner gets their own statement; "
+        "staff may name any `owner`. `output=csv` or `output=pdf` answers with the file.",
+        parameters=[
+            OpenApiParameter("month", str, description="YYYY-MM"),
+            OpenApiParameter("from", str, description="First day, YYYY-MM-DD (with `to`)"),
+            OpenApiParameter("to", str, description="Last day, YYYY-MM-DD (inclusive)"),
+            OpenApiParameter("owner", int, description="Owner's user id (staff only; default: you)"),
+            OpenApiParameter("output", str, enum=["json", "csv", "pdf"], description="Default json"),
+        ],
+        responses={200: dict},
+        examples=[
+            OpenApiExample("Statement", value=STATEMENT_EXAMPLE, response_only=True),
+            error_example("Another owner's", "not_found", "Not found.", status=404),
+        ],
+    )
+    def get(self, request):
+        owner_id = q_int(request, "owner", minimum=1)
+        if owner_id is None:
+            owner_id = request.user.pk
+        month, start, end = q_str(request, "month"), q_date(request, "from"), q_date(request, "to")
+        output = q_choice(request, "output", ["json", "csv", "pdf"]) or "json"
+        try:
+            if start or end:
+                if not (start and end) or month:
+                    raise ValueError("Give either month, or both from and to.")
+                if end < start:
+                    raise ValueError("`to` must not be before `from`.")
+                if (end - start).days > 366 * 5:
+                    raise ValueError("A statement covers at most five years.")
+                period = (start, end + timedelta(days=1))
+            elif month:
+                period = month_range(month)
+            else:
+                raise ValueError("Give month=YYYY-MM, or from and to.")
+        except ValueError as exc:
+            raise exceptions.ValidationError({"month": [str(exc)]})
+        try:
+            statement = owner_statement(owner_id=owner_id, start=period[0], end=period[1], user=request.user)
+        except (PermissionDenied, LookupError):
+            # another owner's statement, or an id that is no one: the same answer
+            raise exceptions.NotFound("Not found.")
+        if output == "json":
+            return Response(statement_json(statement))
+        name = f"statement-{owner_id}-{period[0]:%Y%m%d}"
+        if output == "pdf":
+            response = HttpResponse(statement_pdf(statement), content_type="application/pdf")
+        else:
+            response = HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}.{output}"'
+        return response

@@ -1,0 +1,260 @@
+"""Reads of the ledger: a booking's money, and where bookings and their lines disagree."""
+
+from __future__ import annotations
+
+import builtins
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DecimalField, Exists, F, OuterRef, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from apps.bookings.models import BLOCKING_STATUSES, Booking, BookingStatus
+from apps.core.money import round_money
+from apps.core.tenancy import is_pms_staff
+
+from .models import CASH_KINDS, CHARGE_KINDS, STAY_CHARGE_KINDS, LedgerLine, LineKind
+
+ZERO = Decimal("0")
+
+
+def _sum(qs) -> Decimal:
+    return qs.aggregate(s=Sum("amount"))["s"] or ZERO
+
+
+def stay_charges(booking: Booking) -> Decimal:
+    """What the stay itself charges (rent, discounts, fees, taxes), by its ledger lines."""
+    return _sum(LedgerLine.objects.filter(booking_id=booking.pk, kind__in=STAY_CHARGE_KINDS))
+
+
+def booking_money(*, booking_id: int) -> dict[str, Decimal]:
+    """A booking's ledger in sums: each kind, what the guest is charged, what they paid (net of
+    refunds) and the balance still due (negative: owed back to the guest)."""
+    rows = LedgerLine.objects.filter(booking_id=booking_id).values("kind").annotate(s=Sum("amount"))
+    sums = {kind.value: ZERO for kind in LineKind}
+    sums.update({row["kind"]: row["s"] for row in rows})
+    charged = sum((sums[k] for k in CHARGE_KINDS), ZERO)
+    paid = sum((sums[k] for k in CASH_KINDS), ZERO)
+    return {**sums, "charged": charged, "paid": paid, "balance": charged - paid}
+
+
+def _kind_sum(kinds) -> Coalesce:
+    lines = (
+        LedgerLine.objects.filter(booking_id=OuterRef("pk"), kind__in=kinds)
+        .order_by()
+        .values("booking_id")
+        .annotate(s=Sum("amount"))
+        .values("s")
+    )
+    return Coalesce(Subquery(lines, output_field=DecimalField()), Value(ZERO), output_field=DecimalField())
+
+
+def ledger_drift(*, queryset=None, limit: int = 100) -> list[dict]:
+    """Bookings whose lines do not reconcile with them: a booking holding its dates whose stay
+    lines do not sum to its total, a cancelled one whose charges differ from the money it kept,
+    or any booking without lines. Empty when all is well (``ledger_backfill --check``)."""
+    qs = (queryset if queryset is not None else Booking.objects.all()).annotate(
+        stay=_kind_sum(STAY_CHARGE_KINDS),
+        charged=_kind_sum(CHARGE_KINDS),
+        cash=_kind_sum(CASH_KINDS),
+        has_lines=Exists(LedgerLine.objects.filter(booking_id=OuterRef("pk"))),
+    )
+    bad = qs.filter(
+        Q(status__in=BLOCKING_STATUSES) & (~Q(stay=F("total_price")) | Q(has_lines=False))
+        | Q(status=BookingStatus.CANCELLED) & ~Q(charged=F("cash"))
+    ).order_by("pk")[:limit]
+    return [
+        {
+            "booking_id": b.pk,
+            "reference": b.reference,
+            "status": b.status,
+            "total_price": b.total_price,
+            "stay_lines": b.stay,
+            "charged": b.charged,
+            "paid": b.cash,
+        }
+        for b in bad
+    ]
+
+
+# --- owner statements --------------------------------------------------------------------------------
+
+#: The money columns of a statement row, in order.
+STATEMENT_COLUMNS = (
+    ("rent", "Rent"),
+    ("fees", "Fees"),
+    ("taxes", "Taxes"),
+    ("adjustments", "Cancellation / credits"),
+    ("gross", "Charged to guest"),
+    ("commission", "Commission"),
+    ("management_fee", "Management fee"),
+    ("net", "Net to owner"),
+    ("paid", "Payments"),
+    ("refunded", "Refunds"),
+)
+
+
+@dataclass
+class StatementRow:
+    booking_id: int
+    reference: str
+    guest: str
+    channel: str
+    status: str
+    arrival: date
+    departure: date
+    nights: int
+    currency: str
+    rent: Decimal = ZERO
+    fees: Decimal = ZERO
+    taxes: Decimal = ZERO
+    adjustments: Decimal = ZERO
+    gross: Decimal = ZERO
+    commission: Decimal = ZERO
+    management_fee: Decimal = ZERO
+    net: Decimal = ZERO
+    paid: Decimal = ZERO
+    refunded: Decimal = ZERO
+
+
+@dataclass
+class StatementProperty:
+    property_id: int
+    name: str
+    currency: str
+    management_fee_percent: Decimal
+    rows: list[StatementRow] = field(default_factory=list)
+
+    def total(self, column: str) -> Decimal:
+        return sum((getattr(r, column) for r in self.rows), ZERO)
+
+    @builtins.property
+    def totals(self) -> dict[str, Decimal]:
+        return {name: self.total(name) for name, _ in STATEMENT_COLUMNS}
+
+
+@dataclass
+class Statement:
+    owner_id: int
+    owner_name: str
+    start: date
+    end: date  # exclusive
+    properties: list[StatementProperty]
+
+    @builtins.property
+    def totals(self) -> dict[str, dict[str, Decimal]]:
+        """Totals per currency (a statement may hold homes priced in different currencies)."""
+        out: dict[str, dict[str, Decimal]] = {}
+        for section in self.properties:
+            bucket = out.setdefault(section.currency, {name: ZERO for name, _ in STATEMENT_COLUMNS})
+            for name, value in section.totals.items():
+                bucket[name] += value
+        return out
+
+    @builtins.property
+    def period_label(self) -> str:
+        last = self.end - timedelta(days=1)
+        return f"{self.start.isoformat()} – {last.isoformat()}"
+
+
+def month_range(month: str) -> tuple[date, date]:
+    """``YYYY-MM`` -> (first day, first day of the next month); ValueError if it is not one."""
+    if not isinstance(month, str) or len(month) != 7 or month[4] != "-":
+        raise ValueError("Give the month as YYYY-MM, e.g. 2026-07.")
+    try:
+        start = date(int(month[:4]), int(month[5:]), 1)
+    except ValueError:
+        raise ValueError("Give the month as YYYY-MM, e.g. 2026-07.")
+    end = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+    return start, end
+
+
+def may_see_statement(user: Any, owner_id: int) -> bool:
+    """An owner sees their own statements; staff see every owner's. Co-hosts and outsiders none."""
+    if user is None:
+        return False
+    if is_pms_staff(user):
+        return True
+    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.pk == owner_id)
+
+
+def owner_statement(*, owner_id: int, start: date, end: date, user: Any = None) -> Statement:
+    """The statement of ``owner_id``'s properties for stays arriving in [start, end): per property,
+    each stay with its money from the ledger (summed in SQL), the management fee, the net to the
+    owner and the totals. ``user`` (None: a staff command) must be that owner or staff, else
+    ``PermissionDenied``; a stay with no money at all (a lapsed hold, an unpaid cancellation) is left out.
+
+    Net to owner = what the guest was charged (rent, fees, taxes, what a cancellation kept, credits)
+    + commission (negative) − management fee (``management_fee_percent`` of rent, fees and
+    cancellation/credits; taxes are passed through and carry no fee).
+    """
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import PermissionDenied
+
+    from apps.properties.models import Property
+
+    if user is not None and not may_see_statement(user, owner_id):
+        raise PermissionDenied("You may only see your own statements.")
+    if end <= start:
+        raise ValueError("The period must end after it starts.")
+    owner = get_user_model().objects.filter(pk=owner_id).first()
+    if owner is None:
+        raise LookupError(f"No owner with id {owner_id}.")
+    props = list(Property.objects.filter(owner_id=owner_id).select_related("finance").order_by("name", "pk"))
+    sums = (
+        LedgerLine.objects.filter(property__owner_id=owner_id, booking__check_in__gte=start, booking__check_in__lt=end)
+        .values("booking_id")
+        .annotate(
+            rent=Sum("amount", filter=Q(kind__in=[LineKind.RENT, LineKind.DISCOUNT])),
+            fees=Sum("amount", filter=Q(kind=LineKind.FEE)),
+            taxes=Sum("amount", filter=Q(kind=LineKind.TAX)),
+            adjustments=Sum("amount", filter=Q(kind__in=[LineKind.CREDIT, LineKind.CANCELLATION])),
+            commission=Sum("amount", filter=Q(kind=LineKind.COMMISSION)),
+            paid=Sum("amount", filter=Q(kind=LineKind.PAYMENT)),
+            refunded=Sum("amount", filter=Q(kind=LineKind.REFUND)),
+        )
+        .order_by()
+    )
+    by_booking = {row["booking_id"]: row for row in sums}
+    bookings = Booking.objects.filter(pk__in=list(by_booking)).select_related("guest").order_by("check_in", "reference")
+    sections = {
+        p.pk: StatementProperty(
+            property_id=p.pk,
+            name=p.name,
+            currency=p.currency,
+            management_fee_percent=getattr(getattr(p, "finance", None), "management_fee_percent", ZERO) or ZERO,
+        )
+        for p in props
+    }
+    for b in bookings:
+        row = by_booking[b.pk]
+        values = {k: row[k] or ZERO for k in ("rent", "fees", "taxes", "adjustments", "commission", "paid", "refunded")}
+        if not any(values.values()):
+            continue
+        section = sections[b.property_id]
+        gross = values["rent"] + values["fees"] + values["taxes"] + values["adjustments"]
+        fee_base = values["rent"] + values["fees"] + values["adjustments"]
+        management_fee = -round_money(fee_base * section.management_fee_percent / 100, b.currency)
+        contact = b.guest_contact or {}
+        guest = b.guest.full_name if b.guest else f"{contact.get('first_name', '')} {contact.get('last_name', '')}"
+        section.rows.append(
+            StatementRow(
+                booking_id=b.pk,
+                reference=b.reference,
+                guest=guest.strip(),
+                channel=b.get_source_display(),
+                status=b.get_status_display(),
+                arrival=b.check_in,
+                departure=b.check_out,
+                nights=b.nights,
+                currency=b.currency,
+                gross=gross,
+                management_fee=management_fee,
+                net=gross + values["commission"] + management_fee,
+                **values,
+            )
+        )
+    name = owner.get_full_name() or owner.get_username()
+    return Statement(owner_id=owner_id, owner_name=name, start=start, end=end, properties=list(sections.values()))
