@@ -235,6 +235,10 @@ class Period:
         return (self.end - self.start).days
 
     @property
+    def last_day(self) -> date:
+        return self.end - timedelta(days=1)
+
+    @property
     def average_lead_days(self) -> Decimal | None:
         if not self.lead_bookings:
             return None
