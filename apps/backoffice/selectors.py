@@ -357,10 +357,12 @@ def dashboard(*, user: Any, today: date, now: Any = None) -> Dashboard:
     counted_ids = {p["pk"] for p in counted}
     sold = Booking.objects.filter(
         property_id__in=ids, status__in=SOLD_STATUSES, check_in__lt=window_end, check_out__gt=window_start
-    ).values_list("property_id", "source", "check_in", "check_out", "total_price")
-    for pid, source, check_in, check_out, total in sold:  # one query
+    ).values_list("property_id", "source", "attribution", "check_in", "check_out", "total_price")
+    for pid, source, attribution, check_in, check_out, total in sold:  # one query
         if pid not in counted_ids:
             continue
+        if source == "direct" and attribution:
+            source = attribution  # a direct booking a referrer sent (Google Vacation Rentals) counts as theirs
         cur = currency_of[pid]
         for period in periods:
             inside = (min(check_out, period.end) - max(check_in, period.start)).days

@@ -84,11 +84,12 @@ class BookingAdmin(OwnerScopedAdmin):
         "guests",
         "status",
         "source",
+        "attribution",
         "total_price",
         "payment_status",
     )
     # RelatedOnly: the plain filter lists every property in the database (other owners' names too)
-    list_filter = ("status", "source", "payment_status", ("property", admin.RelatedOnlyFieldListFilter))
+    list_filter = ("status", "source", "attribution", "payment_status", ("property", admin.RelatedOnlyFieldListFilter))
     search_fields = ("reference", "external_id", "guest__last_name", "guest__email")
     list_select_related = ("property", "guest")
     date_hierarchy = "check_in"
@@ -99,6 +100,7 @@ class BookingAdmin(OwnerScopedAdmin):
         "reference",
         "property",
         "source",
+        "attribution",
         "external_id",
         "status",
         "payment_status",

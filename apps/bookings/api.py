@@ -163,10 +163,10 @@ class BookingSerializer(serializers.ModelSerializer):
     class Meta:
         model = Booking
         fields = [
-            "id", "reference", "property", "property_name", "guest", "source", "status", "check_in", "check_out",
-            "nights", "guests", "total_price", "currency", "payment_status", "special_requests", "client_reference",
-            "hold_expires_at", "confirmed_at", "checked_in_at", "checked_out_at", "cancelled_at", "cancellation_reason",
-            "price_snapshot", "guest_contact", "created_at", "updated_at",
+            "id", "reference", "property", "property_name", "guest", "source", "attribution", "status", "check_in",
+            "check_out", "nights", "guests", "total_price", "currency", "payment_status", "special_requests",
+            "client_reference", "hold_expires_at", "confirmed_at", "checked_in_at", "checked_out_at", "cancelled_at",
+            "cancellation_reason", "price_snapshot", "guest_contact", "created_at", "updated_at",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -163,6 +163,12 @@ class Booking(models.Model):
         default="",
         help_text="An API client's own id for this booking (unique per property), to find what it created.",
     )
+    attribution = models.CharField(
+        max_length=20,
+        blank=True,
+        default="",
+        help_text="Which referrer sent the guest of a direct booking (e.g. google_vr: Google Vacation Rentals).",
+    )
     hold_expires_at = models.DateTimeField(null=True, blank=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)

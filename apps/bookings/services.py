@@ -256,6 +256,7 @@ def booking_create(
     actor: Any = None,
     client_reference: str = "",
     commission: Decimal | None = None,
+    attribution: str = "",
 ) -> Booking:
     """Create a booking from any source (direct, API, a channel, iCal).
 
@@ -272,6 +273,7 @@ def booking_create(
     ``client_reference`` (API clients) is unique per property: a second booking with it is refused
     with ``ClientReferenceTaken``, which names the first.
     ``commission`` is a platform's commission on the stay, where the platform reports it (ledger).
+    ``attribution`` names the referrer that sent the guest of a direct booking (``google_vr``).
     """
     if source not in BookingSource.values:
         raise BookingValidationError(f"Unknown booking source “{source}”.", details={"source": source})
@@ -351,6 +353,7 @@ def booking_create(
                 special_requests=special_requests or "",
                 guest_contact=contact,
                 client_reference=client_reference or "",
+                attribution=attribution[:20],
                 hold_expires_at=hold_expires_at,
                 confirmed_at=now if status == BookingStatus.CONFIRMED else None,
             )

@@ -261,3 +261,18 @@ def push_state(*, connection: Any, start: date, end: date) -> PushState:
         fees=fees,
         promotions=promotions,
     )
+
+
+def landing_property(*, hotel_id: str) -> Any | None:
+    """The home behind a Google landing-page link: an active property whose active ``google_vr``
+    connection has this listing id (anything else: None, the same for every unknown id)."""
+    from .models import ChannelConnection
+
+    conn = (
+        ChannelConnection.objects.filter(
+            platform=PLATFORM, external_property_id=hotel_id, sync_enabled=True, property__status="active"
+        )
+        .select_related("property")
+        .first()
+    )
+    return conn.property if conn is not None else None

@@ -14,9 +14,12 @@ Shapes follow PLATFORMS.md section 5 (paths are [INFERRED], as noted there):
 
 from __future__ import annotations
 
+import random
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from urllib.parse import quote
 from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 (building only)
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,7 +32,7 @@ from django.utils import timezone
 from apps.core.money import quantum
 
 from . import faults
-from .models.google_vr import GoogleAccount, GoogleDay, GoogleListing, GoogleMessage
+from .models.google_vr import GoogleAccount, GoogleAccuracyCheck, GoogleDay, GoogleListing, GoogleMessage
 
 SIMULATOR = "google_vr"
 FEED_TIMEOUT = 15
@@ -651,3 +654,94 @@ def stay_price(
         if units:
             total += _round(amount * units, q)
     return StayPrice(total, currency=currency)
+
+
+# --- "a traveller searches": Google's price-accuracy check -------------------------------------
+PRICE_RE = re.compile(rb'<data class="stay-price" value="([0-9.]+)" data-currency="([A-Z]{3})"')
+MAX_SAMPLE_NIGHTS = 14
+
+
+def landing_url(
+    account: GoogleAccount, listing: GoogleListing, *, check_in: date, nights: int, guests: int, currency: str
+) -> str:
+    url = account.landing_url_template or listing.website
+    for placeholder, value in (
+        ("(PARTNER-HOTEL-ID)", quote(listing.hotel_id, safe="")),
+        ("(CHECKINYEAR)", f"{check_in.year:04d}"),
+        ("(CHECKINMONTH)", f"{check_in.month:02d}"),
+        ("(CHECKINDAY)", f"{check_in.day:02d}"),
+        ("(LENGTH)", str(nights)),
+        ("(NUM-GUESTS)", str(guests)),
+        ("(USER-CURRENCY)", currency),
+    ):
+        url = url.replace(placeholder, value)
+    return url
+
+
+def pick_stay(
+    listing: GoogleListing, rng: random.Random, *, tries: int = 200
+) -> tuple[date, int, int, StayPrice] | None:
+    """A stay Google would show a price for, picked from the simulator's own state."""
+    days = list(
+        GoogleDay.objects.filter(listing=listing, day__gt=timezone.localdate()).exclude(rates={}).order_by("day")
+    )
+    if not days or not listing.room_capacity:
+        return None
+    for _ in range(tries):
+        first = rng.choice(days)
+        low = max(1, first.min_los or 1)
+        high = min(MAX_SAMPLE_NIGHTS, first.max_los or MAX_SAMPLE_NIGHTS)
+        if high < low:
+            continue
+        nights = rng.randint(low, high)
+        guests = rng.randint(1, listing.room_capacity)
+        price = stay_price(listing, check_in=first.day, nights=nights, guests=guests)
+        if price.total is not None:
+            return first.day, nights, guests, price
+    return None
+
+
+def traveller_search(listing: GoogleListing, *, rng: random.Random | None = None) -> GoogleAccuracyCheck | None:
+    """Pick a stay, follow our landing page over HTTP like a traveller, compare the page's price with
+    the one Google computed from the ARI it received. Recorded as a ``GoogleAccuracyCheck``."""
+    rng = rng or random.Random()  # noqa: S311 - sampling, not security
+    picked = pick_stay(listing, rng)
+    if picked is None:
+        return None
+    check_in, nights, guests, price = picked
+    url = landing_url(
+        listing.account, listing, check_in=check_in, nights=nights, guests=guests, currency=price.currency
+    )
+    shown = shown_currency = None
+    reason = ""
+    try:
+        response = requests.get(url, timeout=FEED_TIMEOUT)
+    except requests.RequestException as exc:
+        reason = f"landing page unreachable ({type(exc).__name__})"
+    else:
+        found = PRICE_RE.search(response.content) if response.status_code == 200 else None
+        if found is None:
+            reason = f"landing page shows no price (HTTP {response.status_code})"
+        else:
+            shown, shown_currency = Decimal(found.group(1).decode()), found.group(2).decode()
+    match = shown is not None and shown == price.total and shown_currency == price.currency
+    if shown is not None and not match:
+        reason = f"price differs: Google {price.total} {price.currency}, landing page {shown} {shown_currency}"
+    return GoogleAccuracyCheck.objects.create(
+        listing=listing,
+        check_in=check_in,
+        nights=nights,
+        guests=guests,
+        expected=price.total,
+        shown=shown,
+        currency=price.currency,
+        match=match,
+        reason=reason[:500],
+        landing_url=url[:1000],
+    )
+
+
+def accuracy_score(listing: GoogleListing) -> float | None:
+    """Share of the listing's price-accuracy checks that matched (None before the first check)."""
+    checks = list(GoogleAccuracyCheck.objects.filter(listing=listing).values_list("match", flat=True))
+    return sum(checks) / len(checks) if checks else None

@@ -59,6 +59,7 @@ def checkout_begin(
     own_hold: Booking | None = None,
     previous: dict[str, Any] | None = None,
     retry_token: str = "",
+    attribution: str = "",
 ) -> CheckoutStarted:
     """Hold the dates (a ``reserved`` booking) and start the payment.
 
@@ -110,6 +111,7 @@ def checkout_begin(
         ),
         special_requests=details.get("special_requests", ""),
         client_reference=reference,
+        attribution=attribution,
     )
     return _start_payment(booking, key)
 

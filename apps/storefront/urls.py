@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views
+from . import views, views_google
 
 app_name = "storefront"
 urlpatterns = [
@@ -8,6 +8,7 @@ urlpatterns = [
     path("properties/<slug:slug>/", views.property_detail, name="property"),
     path("properties/<slug:slug>/book/", views.checkout_details, name="checkout"),
     path("embed/<slug:slug>/", views.embed, name="embed"),
+    path("go/google/<str:hotel_id>/", views_google.landing, name="google_landing"),
     path("checkout/payment/", views.checkout_payment, name="payment"),
     path("bookings/<str:reference>/", views.confirmation, name="confirmation"),
     path("bookings/<str:reference>/calendar.ics", views.confirmation_ics, name="confirmation_ics"),

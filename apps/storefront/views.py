@@ -26,7 +26,7 @@ from apps.bookings import tokens
 from apps.bookings.models import Booking, BookingStatus
 from apps.core.errors import DomainError
 
-from . import selectors, services
+from . import selectors, services, views_google
 from .forms import CancelForm, CardForm, GuestDetailsForm, PortalRequestForm, ReviewForm, SearchForm, StayForm
 
 logger = logging.getLogger(__name__)
@@ -408,6 +408,7 @@ def checkout_details(request: HttpRequest, slug: str) -> HttpResponse:
             previous=data,
             # this browser's CSRF secret: sending the form again after a lost answer finds the hold
             retry_token=request.META.get("CSRF_COOKIE", ""),
+            attribution=views_google.attribution_for(request, prop),
         )
     except services.CheckoutConflict as exc:
         ctx["conflict"] = True

@@ -9,8 +9,15 @@ from apps.channels.models import ChannelConnection
 from apps.properties.models import PropertyPhoto
 from apps.sandbox.models.google_vr import GoogleAccount
 from tests.factories import PropertyFactory
+from tests.stripe_fixtures import stripe_sandbox, stripe_sandbox_server  # noqa: F401
 
 PARTNER = "alice-vr"
+
+
+@pytest.fixture(autouse=True)
+def _short_horizon(settings):
+    """Full-calendar pushes (a pricing rule changed) reach 60 days ahead here, not a year: fewer messages."""
+    settings.CHANNEL_PUSH_HORIZON_DAYS = 60
 
 
 def google_connection(prop, *, hotel_id: str, partner: str = PARTNER, base_url: str = "") -> ChannelConnection:
