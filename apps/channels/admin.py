@@ -45,6 +45,20 @@ class ChannelConnectionForm(forms.ModelForm):
         required=False, widget=forms.PasswordInput(render_value=False), help_text=SECRET_HELP
     )
     clear_secrets = forms.BooleanField(required=False, help_text="Remove the stored secrets.")
+    reservation_model = forms.ChoiceField(
+        label="Expedia reservations",
+        choices=[
+            ("pull", "Booking retrieval + confirmation (we poll EQC BR and confirm with BC)"),
+            ("push", "Booking Notification (Expedia POSTs to /webhooks/expedia/bn/)"),
+        ],
+        initial="pull",
+        required=False,
+        help_text="Expedia only. Booking Notification: Expedia authenticates with the user name below and the "
+        "webhook secret as its password.",
+    )
+    bn_username = forms.CharField(
+        label="Booking Notification user name", max_length=100, required=False, help_text="Expedia push model only."
+    )
 
     class Meta:
         model = ChannelConnection
@@ -63,8 +77,20 @@ class ChannelConnectionForm(forms.ModelForm):
             "sync_enabled",
         )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        options = self.instance.settings or {}
+        self.initial.setdefault("reservation_model", options.get("reservation_model", "pull"))
+        self.initial.setdefault("bn_username", options.get("bn_username", ""))
+
     def save(self, commit=True):
         conn = super().save(commit=False)
+        if conn.platform == "expedia":
+            conn.settings = {
+                **(conn.settings or {}),
+                "reservation_model": self.cleaned_data.get("reservation_model") or "pull",
+                "bn_username": self.cleaned_data.get("bn_username", ""),
+            }
         if self.cleaned_data.get("clear_secrets"):
             for name in ChannelConnection.SECRET_FIELDS:
                 conn.set_secret(name, "")

@@ -315,6 +315,10 @@ def pull_connection_ids() -> list[int]:
 def reservations_pull(*, connection_id: int) -> PullResult:
     """Fetch the platform's queue, apply each reservation, then ack (or refuse) on the platform."""
     connection = ChannelConnection.objects.select_related("property").get(pk=connection_id)
+    if connection.platform == Platform.EXPEDIA:  # EQC BR/BC: confirmed with our booking reference
+        from .inbound_expedia import reservations_pull as expedia_pull
+
+        return expedia_pull(connection=connection)
     out = PullResult(connection_id=connection_id)
     platform = connection.platform
     allowed, _ = breaker.allow(platform)

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import views, views_google
+from . import views, views_expedia, views_google
 
 app_name = "channels"
 urlpatterns: list = [
@@ -10,5 +10,6 @@ urlpatterns: list = [
         name="google_vr_feed",
     ),
     path("airbnb/", include("apps.channels.airbnb_urls")),
+    path("expedia/bn/", views_expedia.booking_notification, {"platform": "expedia"}, name="expedia_bn"),
     path("<slug:platform>/", views.webhook, name="webhook"),
 ]

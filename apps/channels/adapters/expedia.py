@@ -258,7 +258,7 @@ def parse_br(root: Element) -> list[RetrievedBooking]:
 class ExpediaAdapter(ChannelAdapter):
     platform = "expedia"
     supports_push = True
-    supports_pull = False  # BR/BC polling arrives with apps.channels.inbound_expedia
+    supports_pull = True  # BR/BC (or nothing, for Booking Notification): apps.channels.inbound_expedia
 
     # --- connection options -------------------------------------------------------------------
     @property
