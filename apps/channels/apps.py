@@ -10,6 +10,7 @@ OWNER_PERMISSIONS = {
     "channelalert": ["view", "change"],
     "reconciliationrun": ["view"],
     "reconciliationitem": ["view"],
+    "airbnbrequest": ["view", "change"],  # change = accept / pre-approve / decline
 }
 
 
