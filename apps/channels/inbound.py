@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.errors import DomainError
+from apps.core.errors import DomainError, unavailable_dependency
 
 from . import breaker
 from .adapters import adapter_class, get_adapter
@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 
 SENSITIVE_HEADERS = {"authorization", "cookie", "proxy-authorization", "x-api-key"}
 MAX_BODY = 2 * 1024 * 1024
+#: Reservations one pushed message may carry (each is applied in its own transaction while the
+#: platform waits for the answer); a larger batch is refused (413) and kept.
+MAX_RESERVATIONS_PER_MESSAGE = 50
 
 
 def _storable(text: str) -> str:
@@ -179,7 +182,9 @@ def webhook_too_large(*, platform: str, headers: dict[str, str], body: bytes) ->
 
 
 def webhook_receive(*, platform: str, headers: dict[str, str], body: bytes) -> InboundResponse:
-    """Store, verify, parse, dedupe and apply one webhook. Never raises for bad input."""
+    """Store, verify, parse, dedupe and apply one webhook. Never raises for bad input: only a fault
+    that can pass (database or Redis unavailable, a lock timeout) propagates, so the platform is told
+    to retry; anything else marks the stored message failed, alerts, and answers 422 for good."""
     known = platform in Platform.values
     msg = InboundMessage.objects.create(
         platform=platform if known else Platform.BOOKING_COM,
@@ -188,6 +193,32 @@ def webhook_receive(*, platform: str, headers: dict[str, str], body: bytes) -> I
         body=_storable(body[:MAX_BODY].decode("utf-8", "replace")),
         result={} if known else {"requested_platform": platform[:50]},
     )
+    try:
+        return _receive(msg, platform=platform, known=known, headers=headers, body=body)
+    except Exception as exc:
+        if unavailable_dependency(exc) is not None:
+            raise
+        logger.exception("inbound message %s could not be processed", msg.pk)
+        if msg.connection_id:
+            alert_create(
+                connection=msg.connection,
+                property_id=msg.connection.property_id,
+                kind=ChannelAlert.Kind.INBOUND_FAILED,
+                message=f"A {platform[:50]} message could not be processed ({type(exc).__name__}); it is kept.",
+                details={"message_id": str(msg.pk)},
+            )
+        return _finish(
+            msg,
+            status=InboundMessage.Status.FAILED,
+            http=422,
+            parse_error=f"{type(exc).__name__}: {exc}"[:2000],
+            body={"error": "The message could not be processed."},
+        )
+
+
+def _receive(
+    msg: InboundMessage, *, platform: str, known: bool, headers: dict[str, str], body: bytes
+) -> InboundResponse:
     cls = adapter_class(platform) if known else None
     if cls is None:
         return _finish(
@@ -222,6 +253,15 @@ def webhook_receive(*, platform: str, headers: dict[str, str], body: bytes) -> I
             http=400,
             parse_error=f"{type(exc).__name__}: {exc}"[:2000],
             body={"error": "Malformed message."},
+        )
+    if len(reservations) > MAX_RESERVATIONS_PER_MESSAGE:
+        # one signed message with 600 reservations held a worker for minutes: refused for good, kept
+        return _finish(
+            msg,
+            status=InboundMessage.Status.INVALID,
+            http=413,
+            parse_error=f"{len(reservations)} reservations in one message (at most {MAX_RESERVATIONS_PER_MESSAGE}).",
+            body={"error": f"At most {MAX_RESERVATIONS_PER_MESSAGE} reservations per message."},
         )
     hotel_codes = {r.hotel_code for r in reservations}
     # exactly one, non-blank hotel code, owned by exactly one connection (never guess whose it is)

@@ -7,6 +7,9 @@ import logging
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from apps.core.badinput import read_request_body
+from apps.core.errors import unavailable_dependency
+
 from . import inbound_airbnb
 from .inbound import MAX_BODY
 from .metrics import timed_webhook
@@ -17,14 +20,18 @@ logger = logging.getLogger(__name__)
 def _answer(call) -> JsonResponse:
     try:
         answer = call()
-    except Exception:  # the raw message is stored; answer retryable, never a bare 500 page
+    except Exception as exc:  # the raw message is stored; never a bare 500 page
         logger.exception("Airbnb call failed")
-        return JsonResponse({"succeed": False, "error": "Temporary failure, please retry."}, status=503)
+        if unavailable_dependency(exc) is None:  # retrying would fail the same way: a permanent answer
+            return JsonResponse({"succeed": False, "error": "The message could not be processed."}, status=422)
+        response = JsonResponse({"succeed": False, "error": "Temporary failure, please retry."}, status=503)
+        response["Retry-After"] = "5"
+        return response
     return JsonResponse({**answer.body, "message_id": str(answer.message.pk)}, status=answer.http_status)
 
 
 def _body(request: HttpRequest) -> bytes | None:
-    body = request.read(MAX_BODY + 1)
+    body = read_request_body(request, MAX_BODY)  # chunked bodies too
     return None if len(body) > MAX_BODY else body
 
 
@@ -66,5 +73,5 @@ def notifications(request: HttpRequest, platform: str) -> JsonResponse:
 @timed_webhook
 def elsewhere(request: HttpRequest, platform: str) -> JsonResponse:
     """``/webhooks/airbnb/`` itself: Airbnb calls the paths above. Kept like every message, answered 404."""
-    body = request.read(MAX_BODY + 1)
+    body = read_request_body(request, MAX_BODY)
     return _answer(lambda: inbound_airbnb.not_here(headers=dict(request.headers), body=body[:MAX_BODY]))

@@ -10,6 +10,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from apps.core.badinput import read_request_body
 from apps.core.errors import DomainError
 
 from . import gateway, services
@@ -17,6 +18,8 @@ from .gateway import GatewayError
 
 logger = logging.getLogger(__name__)
 
+#: Stripe's events are a few KiB; a body larger than this is not one.
+MAX_BODY = 1024 * 1024
 #: Stripe's event ids (``evt_...``); anything else (5000 characters, NUL, spaces) is not an event.
 EVENT_ID = re.compile(r"^[A-Za-z0-9_]{1,255}$")
 
@@ -27,7 +30,10 @@ def stripe_webhook(request: HttpRequest) -> JsonResponse:
     """``POST /payments/stripe/webhook/``: 400 on a bad signature or body, 503 when Stripe cannot be
     reached to re-read the object (Stripe retries), 200 otherwise (also for replays)."""
     try:
-        event = gateway.construct_event(payload=request.body, sig_header=request.headers.get("Stripe-Signature"))
+        payload = read_request_body(request, MAX_BODY)  # chunked bodies too
+        if len(payload) > MAX_BODY:
+            return JsonResponse({"error": "payload too large"}, status=413)
+        event = gateway.construct_event(payload=payload, sig_header=request.headers.get("Stripe-Signature"))
     except stripe.SignatureVerificationError as exc:
         logger.warning("Stripe webhook with a bad signature refused: %s", exc)
         return JsonResponse({"error": "invalid signature"}, status=400)
