@@ -15,13 +15,13 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.safestring import mark_safe
 
 from apps.core.admin_mixins import OwnerScopedAdmin
 from apps.core.errors import DomainError
 from apps.properties.models import Property
 
 from . import calendar, services
+from .admin_forms import PricingRuleForm
 from .models import AvailabilityBlock, PricingRule
 from .selectors import stay_check
 
@@ -118,30 +118,6 @@ class AvailabilityBlockAdmin(OwnerScopedAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "test_stay_url": reverse("admin:availability_test_stay")}
         return super().changelist_view(request, extra_context)
-
-
-class PricingRuleForm(forms.ModelForm):
-    class Meta:
-        model = PricingRule
-        fields = (
-            "property",
-            "name",
-            "rule_type",
-            "adjustment_type",
-            "adjustment_value",
-            "conditions",
-            "priority",
-            "active",
-        )
-        help_texts = {
-            "conditions": mark_safe(  # noqa: S308 - a constant
-                'JSON object; by rule type: seasonal <code>{"start_date": "2025-06-01", "end_date": '
-                '"2025-09-01", "recurring_yearly": true}</code>; weekend <code>{"days": [4, 5]}</code> '
-                '(Monday=0); length_of_stay <code>{"min_nights": 7}</code>; last_minute '
-                '<code>{"max_days_before": 3}</code>; extra_guest_fee <code>{"above_guests": 2}</code>; '
-                "taxes <code>{}</code>."
-            )
-        }
 
 
 @admin.register(PricingRule)

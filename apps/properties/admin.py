@@ -11,6 +11,7 @@ from apps.core.errors import DomainError
 from apps.core.tenancy import is_pms_staff
 
 from . import services
+from .forms import PropertyAdminForm
 from .models import Property, PropertyPhoto
 
 
@@ -25,6 +26,7 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
     class Media:
         js = ["pms/admin.js"]  # select-on-click for the widget snippet (no inline handlers: CSP)
 
+    form = PropertyAdminForm
     list_display = ("name", "city", "country", "owner", "max_guests", "bedrooms", "base_price", "currency", "status")
     list_filter = ("status", "country", "city", "cancellation_policy")
     search_fields = ("name", "city", "slug")
@@ -35,7 +37,10 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
     actions = ["action_archive"]
     fieldsets = (
         (None, {"fields": ("owner", "name", "slug", "status", "description", "house_rules")}),
-        ("Location", {"fields": ("address", "city", "country", "latitude", "longitude", "timezone")}),
+        (
+            "Location",
+            {"fields": ("street", "postal_code", "city", "region", "country", "latitude", "longitude", "timezone")},
+        ),
         ("Capacity", {"fields": ("max_guests", "bedrooms", "bathrooms", "amenities")}),
         (
             "Prices and rules",
