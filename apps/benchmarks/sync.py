@@ -272,6 +272,7 @@ def _clear_redis(prefix: str) -> None:
 #: whether the simulator shows those nights closed. Every registered platform is measured at once.
 SYNC_PROBES: dict[str, str] = {
     "booking_com": "apps.sandbox.booking_com.SyncProbe",
+    "expedia": "apps.sandbox.expedia.SyncProbe",
 }
 
 

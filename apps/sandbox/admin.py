@@ -132,4 +132,7 @@ class SimRequestAdmin(StaffOnly):
     list_filter = ("status_code", "fault")
 
 
-from . import admin_google_vr  # noqa: E402,F401  (the Google Vacation Rentals simulator)
+from . import (  # noqa: E402
+    admin_expedia,  # noqa: F401  (the Expedia EQC simulator)
+    admin_google_vr,  # noqa: F401  (the Google Vacation Rentals simulator)
+)

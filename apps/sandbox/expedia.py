@@ -722,6 +722,21 @@ def deliver(txn: ExpTransaction) -> ExpTransaction:
     return txn
 
 
+def describe(txn: ExpTransaction) -> str:
+    """One line for the admin and the command: what happened to this transaction."""
+    b = txn.booking
+    stay = f"{txn.check_in} to {txn.check_out}"
+    head = f"Expedia booking {b.booking_id} ({txn.type}, {stay}, hotel {b.hotel.hotel_id})"
+    if txn.bn_attempts:
+        answer = {
+            "confirmed": f"accepted, partner confirmation {txn.confirm_number}",
+            "refused": "refused by the partner",
+            "failed": "not accepted yet (send it again later)",
+        }.get(txn.status, txn.status)
+        return f"{head}: pushed as a Booking Notification, {answer}."
+    return f"{head}: queued for the partner's next booking retrieval (BR)."
+
+
 class SyncProbe:
     """The ``benchmark sync`` probe of this simulator (registry: ``apps.benchmarks.sync.SYNC_PROBES``)."""
 

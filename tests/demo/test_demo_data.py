@@ -20,6 +20,7 @@ from apps.ledger.selectors import month_range, owner_statement
 from apps.payments.models import Payment
 from apps.properties.models import Property, PropertyPhoto
 from apps.sandbox.models import SimReservation
+from apps.sandbox.models.expedia import ExpBooking
 from tests.ledger.sql import independent_totals
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -52,7 +53,14 @@ def test_fresh_demo_is_clean_and_seeding_again_changes_nothing(live_server, sett
         call_command("reconcile", stdout=out)
         assert "no differences" in out.getvalue(), out.getvalue()
         assert "{" not in out.getvalue()  # a sentence, not a Python repr
-        assert ReconciliationRun.objects.get().status == "ok"
+        assert set(ReconciliationRun.objects.values_list("status", flat=True)) == {"ok"}
+        # ...and the Expedia simulator the seeded Expedia bookings of its hotel (confirmed, not retrieved again)
+        expedia = ChannelConnection.objects.get(platform="expedia")
+        assert expedia.base_url == f"{live_server.url}/sandbox/expedia"
+        assert ReconciliationRun.objects.filter(connection=expedia).exists()
+        assert set(ExpBooking.objects.values_list("booking_id", flat=True)) == set(
+            Booking.objects.filter(property=expedia.property, source="expedia").values_list("external_id", flat=True)
+        )
 
         # The Airbnb feed takes free dates: the import creates its block without a conflict.
         feed = ChannelConnection.objects.get(platform="ical")

@@ -24,6 +24,7 @@ from apps.core.errors import DomainError
 from apps.core.roles import ensure_roles
 from apps.core.tenancy import COHOSTS_GROUP, OWNERS_GROUP, STAFF_GROUP
 from apps.properties.models import Property, PropertyPhoto
+from apps.sandbox.demo_expedia import seed_demo_expedia
 from apps.sandbox.demo_money import seed_demo_money
 
 PROPERTIES = [
@@ -394,6 +395,7 @@ class Command(BaseCommand):
         )
         if not created and ical_conn.ical_import_url.endswith("/sandbox/ical/demo-airbnb.ics"):
             ChannelConnection.objects.filter(pk=ical_conn.pk).update(ical_import_url=ical_url)
+        seed_demo_expedia(props)  # the third home on the Expedia simulator (EQC test hotel 111)
 
     def _simulator_reservations(self, prop: Property, listing) -> None:
         """The simulator knows the seeded Booking.com bookings of its hotel (already acknowledged, so
