@@ -30,14 +30,15 @@ from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 (b
 from django.utils import timezone
 
 from apps.bookings.models import Booking
+from apps.core.errors import unavailable_dependency
 
 from . import breaker
 from .adapters import get_adapter
 from .adapters.base import AdapterError, ChannelReservation
 from .adapters.expedia import parse_xml
 from .inbound import MAX_BODY, PullResult, _finish, _overall, _storable, process_reservation, safe_headers
-from .models import ChannelConnection, InboundKey, InboundMessage, Platform
-from .services import channel_booking_find, refusal_reclose
+from .models import ChannelAlert, ChannelConnection, InboundKey, InboundMessage, Platform
+from .services import alert_create, channel_booking_find, refusal_reclose
 
 logger = logging.getLogger(__name__)
 
@@ -365,6 +366,31 @@ def bn_receive(*, headers: dict[str, str], body: bytes) -> BnAnswer:
         # stored raw, but never the password Expedia authenticates with
         body=_PASSWORD.sub('Password="[redacted]"', _storable(body[:MAX_BODY].decode("utf-8", "replace"))),
     )
+    try:
+        return _bn_process(msg_row, body)
+    except Exception as exc:
+        if unavailable_dependency(exc) is not None:
+            raise  # a fault that can pass: the view answers 503 and Expedia retries
+        logger.exception("Booking Notification %s could not be processed", msg_row.pk)
+        if msg_row.connection_id:
+            alert_create(
+                connection=msg_row.connection,
+                property_id=msg_row.connection.property_id,
+                kind=ChannelAlert.Kind.INBOUND_FAILED,
+                message=f"An Expedia Booking Notification could not be processed ({type(exc).__name__}); it is kept.",
+                details={"message_id": str(msg_row.pk)},
+            )
+        _finish(
+            msg_row,
+            status=InboundMessage.Status.FAILED,
+            http=422,
+            parse_error=f"{type(exc).__name__}: {exc}"[:2000],
+            body={},
+        )
+        return BnAnswer(422, soap_fault(code="Server", text="The message could not be processed."), msg_row)
+
+
+def _bn_process(msg_row: InboundMessage, body: bytes) -> BnAnswer:
     try:
         bn = parse_bn(body)
     except BnMalformed as exc:
