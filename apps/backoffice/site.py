@@ -23,6 +23,11 @@ class PMSAdminSite(admin.AdminSite):
             path("calendar/", self.admin_view(views.calendar_view(self)), name="backoffice_calendar"),
             path("calendar/edit/", self.admin_view(views.calendar_edit_view(self)), name="backoffice_calendar_edit"),
             path("sync-health/", self.admin_view(views.sync_health_view(self)), name="backoffice_sync_health"),
+            path(
+                "ical-regenerate/<int:pk>/",
+                self.admin_view(views.ical_regenerate_view(self)),
+                name="backoffice_ical_regenerate",
+            ),
             path("notifications/", self.admin_view(views.notifications_view(self)), name="backoffice_notifications"),
             path("sync-health/action/", self.admin_view(views.sync_action_view(self)), name="backoffice_sync_action"),
         ]

@@ -316,3 +316,23 @@ def notifications_view(site):
         return TemplateResponse(request, "admin/backoffice/notifications.html", context)
 
     return view
+
+
+def ical_regenerate_view(site):
+    """POST only: a new iCal export URL for a property the user may change (the old one answers 404)."""
+    from django.http import HttpResponseNotAllowed
+
+    from apps.channels.ical import feed_token_regenerate
+
+    def view(request, pk: int):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not Property.objects.visible_to(request.user).filter(pk=pk).exists():
+            raise Http404("Property not found.")
+        if not Property.objects.managed_by(request.user).filter(pk=pk).exists():
+            raise PermissionDenied("You may look at this property but not change it.")
+        feed_token_regenerate(property_id=pk)
+        messages.success(request, "The iCal export URL was regenerated: give the new one to your platforms.")
+        return HttpResponseRedirect(reverse("admin:properties_property_change", args=[pk]))
+
+    return view

@@ -10,7 +10,7 @@ from apps.core.admin_mixins import OwnerScopedAdmin
 from apps.core.errors import DomainError
 from apps.core.tenancy import is_pms_staff
 
-from . import services
+from . import admin_display, services
 from .models import BLOCKING_STATUSES, Booking, BookingSource, BookingStatus, Guest
 
 
@@ -112,11 +112,29 @@ class BookingAdmin(OwnerScopedAdmin):
         "checked_out_at",
         "cancelled_at",
         "cancellation_reason",
-        "price_snapshot",
-        "guest_contact",
+        "price_breakdown",
+        "contact",
+        "channel_messages",
+        "payments",
         "created_at",
         "updated_at",
     )
+
+    @admin.display(description="Price breakdown")
+    def price_breakdown(self, obj):
+        return admin_display.price_breakdown(obj)
+
+    @admin.display(description="Contact given with the booking")
+    def contact(self, obj):
+        return admin_display.contact(obj)
+
+    @admin.display(description="Channel messages")
+    def channel_messages(self, obj):
+        return admin_display.channel_messages(obj)
+
+    @admin.display(description="Payments and refunds")
+    def payments(self, obj):
+        return admin_display.payments(obj)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["form"] = BookingChangeForm if obj is not None else BookingAdminForm

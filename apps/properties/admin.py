@@ -24,7 +24,7 @@ class PropertyPhotoInline(OwnerScopedInline, admin.TabularInline):
 @admin.register(Property)
 class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
     class Media:
-        js = ["pms/admin.js"]  # select-on-click for the widget snippet (no inline handlers: CSP)
+        js = ["pms/admin.js", "backoffice/admin.js"]  # select-on-click, copy buttons (no inline handlers: CSP)
 
     form = PropertyAdminForm
     list_display = ("name", "city", "country", "owner", "max_guests", "bedrooms", "base_price", "currency", "status")
@@ -33,7 +33,7 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
     list_select_related = ("owner",)
     prepopulated_fields = {"slug": ("name",)}
     inlines = [PropertyPhotoInline]
-    readonly_fields = ("created_at", "updated_at", "booking_widget")
+    readonly_fields = ("created_at", "updated_at", "booking_widget", "ical_export")
     actions = ["action_archive"]
     fieldsets = (
         (None, {"fields": ("owner", "name", "slug", "status", "description", "house_rules")}),
@@ -59,9 +59,29 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
                 ),
             },
         ),
+        ("Calendar export (iCal)", {"fields": ("ical_export",)}),
         ("Booking widget for your own website", {"fields": ("booking_widget",)}),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     )
+
+    @admin.display(description="Export URL")
+    def ical_export(self, obj: Property | None) -> str:
+        """The property's iCal feed for platforms that import one, with copy and regenerate (revokes it)."""
+        if obj is None or not obj.pk:
+            return "Save the home first."
+        url = settings.SITE_URL.rstrip("/") + reverse("ical:export", kwargs={"token": obj.ical_token})
+        regenerate = reverse("admin:backoffice_ical_regenerate", args=[obj.pk])
+        return format_html(
+            '<div data-ical-export><textarea readonly rows="1" cols="100" id="ical-export-url" '
+            "data-select-on-click>{}</textarea><br>"
+            '<button type="button" class="button" data-copy="#ical-export-url">Copy</button> '
+            '<button type="submit" class="button" formaction="{}" formmethod="post" formnovalidate '
+            'name="_regenerate_ical">Regenerate (the old URL stops working)</button>'
+            "<p>Give this URL to a platform that imports calendars (Airbnb, Vrbo, Booking.com ...). No guest "
+            "data is in it. Add <code>?exclude=airbnb</code> to leave out what came from Airbnb itself.</p></div>",
+            url,
+            regenerate,
+        )
 
     @admin.display(description="Snippet")
     def booking_widget(self, obj: Property | None) -> str:
