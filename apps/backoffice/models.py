@@ -36,6 +36,8 @@ class OwnerNotification(models.Model):
         CHANNEL_REFUSED = "channel_refused", "Channel reservation refused"
         DEAD_LETTER = "dead_letter", "A channel did not get an update"
         CHANNEL_ALERT = "channel_alert", "Channel alert"
+        BREAKER_OPEN = "breaker_open", "A channel keeps failing (circuit breaker open)"
+        PAYMENT_FAILED = "payment_failed", "A payment failed"
         DIGEST = "digest", "Daily digest"
 
     class EmailStatus(models.TextChoices):

@@ -44,6 +44,13 @@ TEXTS: dict[str, dict[str, str]] = {
         Kind.DEAD_LETTER: "{channel} did not get an update for {property}",
         Kind.CHANNEL_ALERT: "Channel alert for {property}",
         Kind.DIGEST: "Tomorrow, {day}: {arrivals} arrival(s), {departures} departure(s)",
+        Kind.BREAKER_OPEN: "{channel} keeps failing: updates are paused and retried shortly",
+        Kind.PAYMENT_FAILED: "Payment failed for booking {reference}: {property}",
+        "breaker_body": (
+            "Our calls to {channel} failed {failures} times in a row, so we pause them and try again shortly. "
+            "Nothing is lost: the updates wait in the queue.\n\nSync health: {url}\n"
+        ),
+        "payment_body": "The guest's payment for {reference} ({check_in} to {check_out}) failed.\n\nOpen it: {url}\n",
         "booking_body": (
             "{what}\n\nReference: {reference}\nProperty: {property}\nFrom: {source}\nStay: {check_in} to "
             "{check_out} ({nights} night(s)), {guests} guest(s)\nGuest: {guest}\nTotal: {total} {currency}\n\n"
@@ -64,6 +71,16 @@ TEXTS: dict[str, dict[str, str]] = {
         Kind.DEAD_LETTER: "{channel} hat eine Aktualisierung für {property} nicht erhalten",
         Kind.CHANNEL_ALERT: "Kanal-Warnung für {property}",
         Kind.DIGEST: "Morgen, {day}: {arrivals} Anreise(n), {departures} Abreise(n)",
+        Kind.BREAKER_OPEN: "{channel} schlägt wiederholt fehl: Aktualisierungen pausieren und werden gleich wiederholt",
+        Kind.PAYMENT_FAILED: "Zahlung für Buchung {reference} fehlgeschlagen: {property}",
+        "breaker_body": (
+            "Unsere Aufrufe bei {channel} sind {failures}-mal hintereinander fehlgeschlagen; wir pausieren sie und "
+            "versuchen es gleich wieder. Nichts geht verloren: die Aktualisierungen warten in der Warteschlange."
+            "\n\nSynchronisations-Übersicht: {url}\n"
+        ),
+        "payment_body": (
+            "Die Zahlung des Gastes für {reference} ({check_in} bis {check_out}) ist fehlgeschlagen.\n\nÖffnen: {url}\n"
+        ),
         "booking_body": (
             "{what}\n\nBuchungsnummer: {reference}\nUnterkunft: {property}\nÜber: {source}\nAufenthalt: "
             "{check_in} bis {check_out} ({nights} Nacht/Nächte), {guests} Gast/Gäste\nGast: {guest}\n"
@@ -220,6 +237,85 @@ def alerts_collect(*, days: int = 3, now: Any = None) -> int:
     return made
 
 
+def breakers_collect() -> int:
+    """An open circuit breaker of a platform: one notification per owner with a connection to it, per
+    opening (keyed by the moment it opened). Redis down: nothing to tell (the sync health page says so)."""
+    import redis
+
+    from apps.channels import breaker
+    from apps.channels.models import ChannelConnection
+
+    made = 0
+    conns = list(
+        ChannelConnection.objects.filter(sync_enabled=True).exclude(platform="ical").select_related("property__owner")
+    )
+    states: dict[str, Any] = {}
+    for conn in conns:
+        if conn.platform not in states:
+            try:
+                states[conn.platform] = breaker.state(conn.platform)
+            except (redis.RedisError, OSError):
+                states[conn.platform] = None
+        state = states[conn.platform]
+        if state is None or state.opened_at is None:
+            continue
+        owner = conn.property.owner
+        lang = _lang(owner)
+        channel = conn.get_platform_display()
+        subject = TEXTS[lang][Kind.BREAKER_OPEN].format(channel=channel)
+        body = TEXTS[lang]["breaker_body"].format(
+            channel=channel, failures=state.failures, url=_url("admin:backoffice_sync_health")
+        ) + TEXTS[lang]["footer"].format(prefs=_url("admin:backoffice_notifications"))
+        if _create(
+            recipient=owner,
+            dedupe_key=f"breaker:{conn.platform}:{int(state.opened_at)}",
+            property=conn.property,
+            kind=Kind.BREAKER_OPEN,
+            language=lang,
+            subject=subject[:250],
+            body=body,
+        ):
+            made += 1
+    return made
+
+
+def payments_collect(*, days: int = 3, now: Any = None) -> int:
+    """A booking whose payment failed (changed in the last ``days`` days): one notification to its owner."""
+    from apps.bookings.models import Booking, BookingStatus, PaymentStatus
+
+    now = now or timezone.now()
+    made = 0
+    for booking in (
+        Booking.objects.filter(payment_status=PaymentStatus.FAILED, updated_at__gte=now - timedelta(days=days))
+        .exclude(status=BookingStatus.CANCELLED)
+        .select_related("property__owner")
+    ):
+        owner = booking.property.owner
+        lang = _lang(owner)
+        values = {
+            "reference": booking.reference,
+            "property": booking.property.name,
+            "check_in": booking.check_in.isoformat(),
+            "check_out": booking.check_out.isoformat(),
+            "url": _url("admin:bookings_booking_change", booking.pk),
+        }
+        body = TEXTS[lang]["payment_body"].format(**values) + TEXTS[lang]["footer"].format(
+            prefs=_url("admin:backoffice_notifications")
+        )
+        if _create(
+            recipient=owner,
+            dedupe_key=f"payment_failed:{booking.pk}",
+            property=booking.property,
+            booking=booking,
+            kind=Kind.PAYMENT_FAILED,
+            language=lang,
+            subject=TEXTS[lang][Kind.PAYMENT_FAILED].format(**values)[:250],
+            body=body,
+        ):
+            made += 1
+    return made
+
+
 # --- daily digest (beat) --------------------------------------------------------------------------
 
 
@@ -286,6 +382,8 @@ WANTS = {
     Kind.CHANNEL_REFUSED: "email_channel_problems",
     Kind.DEAD_LETTER: "email_channel_problems",
     Kind.CHANNEL_ALERT: "email_channel_problems",
+    Kind.BREAKER_OPEN: "email_channel_problems",
+    Kind.PAYMENT_FAILED: "email_bookings",
     Kind.DIGEST: "email_daily_digest",
 }
 MAX_EMAIL_ATTEMPTS = 5

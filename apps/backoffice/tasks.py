@@ -11,6 +11,8 @@ def send_notifications() -> int:
     from . import notifications
 
     notifications.alerts_collect()
+    notifications.breakers_collect()
+    notifications.payments_collect()
     return notifications.notifications_send()
 
 

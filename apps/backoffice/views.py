@@ -231,11 +231,16 @@ def dashboard_context(request) -> dict[str, Any]:
 
 def sync_health_view(site):
     def view(request):
+        from apps.channels.ical_reads import export_last_reads
+
         rows = selectors.sync_health(user=request.user)
+        props = list(Property.objects.visible_to(request.user).order_by("name", "id").only("pk", "name"))
+        reads = export_last_reads(property_ids=[p.pk for p in props])
         context = {
             **site.each_context(request),
             "title": "Sync health",
             "rows": rows,
+            "feeds": [{"prop": p, "read": reads.get(p.pk)} for p in props],
             "now": timezone.now(),
             "staff_log": request.user.has_perm("channels.view_delivery"),
             "action_url": reverse("admin:backoffice_sync_action"),

@@ -35,6 +35,9 @@ def export_view(request: HttpRequest, token: str) -> HttpResponse:
     except ValidationFailed as exc:
         return JsonResponse({"error": exc.code, "message": exc.message}, status=400)
     body = ical.export_feed(prop=prop, exclude_sources=exclude, exclude_connection_ids=connections)
+    from .ical_reads import export_read_record
+
+    export_read_record(property_id=prop.pk, user_agent=request.headers.get("User-Agent", ""))
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["Content-Disposition"] = f'inline; filename="calendar-{prop.pk}.ics"'
     response["Cache-Control"] = "private, max-age=0, no-cache"

@@ -133,3 +133,28 @@ def test_an_owner_sees_only_their_own_notifications(client, alice, bob, prop, bo
     client.post(reverse("admin:backoffice_notifications"), {"action": "read"})
     assert not OwnerNotification.objects.filter(recipient=alice, read_at__isnull=True).exists()
     assert OwnerNotification.objects.filter(recipient=bob, read_at__isnull=True).count() == 1
+
+
+@pytest.mark.django_db
+def test_open_breaker_and_failed_payment_notify_the_owner_once(alice, bob, prop, bob_prop, settings):
+    from apps.bookings.models import Booking
+    from apps.channels import breaker
+    from apps.channels import redis as chredis
+    from apps.channels.models import ChannelConnection
+
+    for key in chredis.client().scan_iter(f"{settings.CHANNEL_REDIS_PREFIX}:*"):
+        chredis.client().delete(key)
+    ChannelConnection.objects.create(property=prop, platform="booking_com", external_property_id="55")
+    try:
+        assert notifications.breakers_collect() == 0  # closed: nothing to tell
+        for _ in range(settings.CHANNEL_BREAKER_THRESHOLD):
+            breaker.record_failure("booking_com")
+        assert notifications.breakers_collect() == 1 and notifications.breakers_collect() == 0
+        note = OwnerNotification.objects.get(kind="breaker_open")
+        assert note.recipient == alice and "Booking.com keeps failing" in note.subject
+    finally:
+        breaker.reset("booking_com")
+    booking = book(bob_prop, future(12))
+    Booking.objects.filter(pk=booking.pk).update(payment_status="failed")
+    assert notifications.payments_collect() == 1 and notifications.payments_collect() == 0
+    assert OwnerNotification.objects.get(kind="payment_failed").recipient == bob

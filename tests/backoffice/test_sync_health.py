@@ -147,3 +147,18 @@ def test_sync_health_takes_a_fixed_number_of_queries(client, alice, prop):
         assert client.get(reverse(PAGE)).status_code == 200
     print(f"\nsync health 1 connection: {len(few)} queries; 11 connections: {len(many)} queries")
     assert len(many) == len(few) <= 12
+
+
+@pytest.mark.django_db
+def test_how_long_ago_a_platform_read_the_ical_export(client, alice, bob, prop, bob_prop):
+    from django.core.cache import cache
+
+    cache.delete(f"ical-export-read:{prop.pk}")  # a key of an earlier run's property with the same id
+    client.force_login(alice)
+    page = client.get(reverse(PAGE)).content.decode()
+    assert f'data-feed-of="{prop.pk}"' in page and "not in the last 30 days" in page
+    assert f'data-feed-of="{bob_prop.pk}"' not in page
+    assert client.get(f"/ical/{prop.ical_token}.ics", HTTP_USER_AGENT="Airbnb Calendar Sync").status_code == 200
+    page = client.get(reverse(PAGE)).content.decode()
+    row = page[page.index(f'data-feed-of="{prop.pk}"') :].split("</tr>")[0]
+    assert "ago" in row and "Airbnb Calendar Sync" in row
