@@ -173,6 +173,7 @@ def _start_worker(*, queue: str, redis_prefix: str, log: Log) -> Worker:
         "CHANNEL_REDIS_PREFIX": redis_prefix,
         "CHANNEL_RATE_LIMITS": settings.CHANNEL_RATE_LIMITS,
         "ALLOW_PRIVATE_HOSTS": "1",  # the simulator is on 127.0.0.1
+        "SANDBOX_ENABLED": "1",  # the simulators' partner credentials (e.g. Airbnb's sandbox app)
     }
     output = tempfile.TemporaryFile()  # noqa: SIM115 - closed by _stop_worker
     log(f"starting a Celery worker on queue {queue}…")
@@ -273,6 +274,7 @@ def _clear_redis(prefix: str) -> None:
 SYNC_PROBES: dict[str, str] = {
     "booking_com": "apps.sandbox.booking_com.SyncProbe",
     "expedia": "apps.sandbox.expedia.SyncProbe",
+    "airbnb": "apps.sandbox.airbnb.SyncProbe",
 }
 
 

@@ -49,10 +49,11 @@ class AppConfig:
     oauth_url: str
 
 
-def app_config() -> AppConfig:
+def app_config(*, sandbox: bool | None = None) -> AppConfig:
     """The PMS's Airbnb partner app (``AIRBNB_*`` settings). With the sandbox on, anything not set
     points at the simulator under ``SITE_URL`` with the simulator's public demo credentials."""
-    sandbox = bool(getattr(settings, "SANDBOX_ENABLED", False))
+    if sandbox is None:
+        sandbox = bool(getattr(settings, "SANDBOX_ENABLED", False))
     site = settings.SITE_URL.rstrip("/")
 
     def value(name: str, sandbox_default: str, default: str = "") -> str:

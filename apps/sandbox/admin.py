@@ -136,3 +136,4 @@ from . import (  # noqa: E402
     admin_expedia,  # noqa: F401  (the Expedia EQC simulator)
     admin_google_vr,  # noqa: F401  (the Google Vacation Rentals simulator)
 )
+from .admin_airbnb import AirbnbReservationAdmin  # noqa: E402,F401  (the Airbnb simulator)

@@ -967,7 +967,7 @@ class SyncProbe:
         from apps.channels import airbnb as channel_airbnb
         from apps.channels.models import ChannelConnection
 
-        config = channel_airbnb.app_config()
+        config = channel_airbnb.app_config(sandbox=True)
         app = app_register(
             client_id=config.client_id,
             client_secret=config.client_secret,
@@ -998,3 +998,20 @@ class SyncProbe:
     def nights_closed(self, *, connection, nights: list[date]) -> bool:
         listing = AirbnbListing.objects.filter(listing_id=connection.external_property_id).first()
         return listing is not None and nights_closed(listing, nights)
+
+
+def first_open_start(listing: AirbnbListing, *, nights: int, after: int = 14) -> date:
+    """The first arrival day, ``after`` days from today on, with ``nights`` nights open on the simulator's
+    calendar (what a guest on Airbnb would see)."""
+    start = timezone.localdate() + timedelta(days=after)
+    closed = {
+        d.day
+        for d in AirbnbCalendarDay.objects.filter(listing=listing, day__gte=start, day__lt=start + timedelta(days=800))
+        if not d.open
+    }
+    day = start
+    for _ in range(730):
+        if not any(day + timedelta(days=i) in closed for i in range(nights)):
+            return day
+        day += timedelta(days=1)
+    raise GuestBookingRefused("No open stay of that length in the next two years.")

@@ -62,6 +62,12 @@ def test_fresh_demo_is_clean_and_seeding_again_changes_nothing(live_server, sett
             Booking.objects.filter(property=expedia.property, source="expedia").values_list("external_id", flat=True)
         )
 
+        # The first home is on Airbnb too, connected through the OAuth flow; Airbnb knows its bookings.
+        abnb = ChannelConnection.objects.get(platform="airbnb")
+        assert abnb.property == bcom.property and abnb.sync_enabled and abnb.has_secret("refresh_token")
+        assert abnb.base_url == f"{live_server.url}/sandbox/airbnb" and abnb.external_property_id
+        assert ReconciliationRun.objects.filter(connection=abnb).get().status == "ok"
+
         # The Airbnb feed takes free dates: the import creates its block without a conflict.
         feed = ChannelConnection.objects.get(platform="ical")
         result = ical.import_connection(connection_id=feed.pk)

@@ -434,8 +434,8 @@ class AirbnbAdapter(ChannelAdapter):
                 res = reservation_from_json(item)
             except ValueError as exc:
                 raise AdapterError(f"Unreadable reservation list: {exc}", kind=ErrorKind.RETRYABLE) from None
-            if res.check_out >= start and res.check_in < end:
-                out.append(res)
+            if res.check_out >= start and res.check_in < end:  # a plain reservation (reconciliation copies it)
+                out.append(ChannelReservation(**{k: v for k, v in res.__dict__.items() if k != "action"}))
         return out
 
     def fetch_calendar(self, *, start: date, end: date) -> dict[date, DayState]:

@@ -373,6 +373,9 @@ class Command(BaseCommand):
         from apps.channels.services import connection_sync_now
 
         connection_sync_now(connection_id=conn.pk)  # the simulator gets the whole calendar at start
+        from apps.sandbox.airbnb_demo import seed_demo_airbnb  # the same home on Airbnb (API, real OAuth flow)
+
+        seed_demo_airbnb(bcom_prop)
 
         uid = "demo-airbnb-1@airbnb.com"
         block = AvailabilityBlock.objects.filter(property=ical_prop, external_uid=uid).first()
