@@ -6,6 +6,7 @@ from django.views.generic import RedirectView
 
 from apps.core import observability
 from apps.core import views as core_views
+from apps.ledger import views as ledger_views
 
 urlpatterns = [
     # Every browser asks for /favicon.ico (the admin and the API docs too): served, never a 404.
@@ -18,6 +19,7 @@ urlpatterns = [
     path("payments/", include("apps.payments.urls")),
     path("webhooks/", include("apps.channels.urls")),
     path("ical/", include("apps.channels.ical_urls")),
+    path("invoices/<str:reference>/<int:number>.pdf", ledger_views.guest_invoice, name="guest_invoice"),
     path("", include("apps.storefront.urls")),
 ]
 

@@ -9,7 +9,7 @@ from rest_framework.routers import SimpleRouter
 from apps.availability.api import BlockViewSet, PricingRuleViewSet, QuoteView, SearchView
 from apps.bookings.api import BookingViewSet, GuestViewSet
 from apps.channels.api import ChannelConnectionViewSet
-from apps.ledger.api import StatementView
+from apps.ledger.api import ReportView, StatementView
 from apps.payments.api import PaymentViewSet
 from apps.properties.api import PropertyPhotoViewSet, PropertyViewSet
 
@@ -33,6 +33,7 @@ v1 = [
     path("quotes/", QuoteView.as_view(), name="quote"),
     path("search/", SearchView.as_view(), name="search"),
     path("statements/", StatementView.as_view(), name="statement"),
+    path("reports/", ReportView.as_view(), name="report"),
     *router.urls,
 ]
 

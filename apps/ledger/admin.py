@@ -18,9 +18,16 @@ from apps.core.admin_mixins import OwnerScopedAdmin
 from apps.core.tenancy import is_pms_staff
 
 from . import services
-from .models import LedgerLine, OwnerStatement, PropertyFinance
-from .render import statement_csv, statement_pdf
-from .selectors import STATEMENT_COLUMNS, month_range, owner_statement
+from .models import Invoice, LedgerLine, OwnerLegal, OwnerStatement, PropertyFinance
+from .render import report_csv, statement_csv, statement_pdf
+from .selectors import (
+    STATEMENT_COLUMNS,
+    month_range,
+    months_range,
+    owner_statement,
+    report_channels,
+    report_properties,
+)
 
 
 @admin.register(LedgerLine)
@@ -145,11 +152,16 @@ class OwnerStatementAdmin(OwnerScopedAdmin):
     def get_urls(self):
         return [
             path("page/", self.admin_site.admin_view(self.statements_view), name="ledger_statements"),
+            path("reports/", self.admin_site.admin_view(self.reports_view), name="ledger_reports"),
             *super().get_urls(),
         ]
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "statements_url": reverse("admin:ledger_statements")}
+        extra_context = {
+            **(extra_context or {}),
+            "statements_url": reverse("admin:ledger_statements"),
+            "reports_url": reverse("admin:ledger_reports"),
+        }
         return super().changelist_view(request, extra_context)
 
     def _action(self, request, queryset, fmt: str):
@@ -190,3 +202,135 @@ class OwnerStatementAdmin(OwnerScopedAdmin):
             "query": request.GET.urlencode(),
         }
         return TemplateResponse(request, "admin/ledger/statement.html", context)
+
+    def reports_view(self, request):
+        """Occupancy, ADR, RevPAR by property and month; revenue and bookings by channel (with a chart);
+        CSV export. Figures from the ledger, only the properties the user may see."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        form = ReportForm(request.GET or None)
+        properties, channels, chart = [], [], []
+        if not form.is_bound or form.is_valid():
+            data = form.cleaned_data if form.is_bound else {}
+            start, end = months_range(data.get("first_month") or default_first_month(), data.get("months") or 12)
+            properties = report_properties(user=request.user, start=start, end=end)
+            channels = report_channels(user=request.user, start=start, end=end)
+            if request.GET.get("format") == "csv":
+                response = HttpResponse(
+                    report_csv(properties=properties, channels=channels), content_type="text/csv; charset=utf-8"
+                )
+                response["Content-Disposition"] = f'attachment; filename="report-{start:%Y-%m}.csv"'
+                return response
+            chart = channel_chart(channels)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Reports",
+            "form": form,
+            "properties": properties,
+            "channels": channels,
+            "chart": chart,
+            "query": request.GET.urlencode(),
+        }
+        return TemplateResponse(request, "admin/ledger/reports.html", context)
+
+
+@admin.register(OwnerLegal)
+class OwnerLegalAdmin(admin.ModelAdmin):
+    """Each owner keeps their own legal details (staff: everyone's)."""
+
+    list_display = ("owner", "legal_name", "vat_id", "invoice_prefix")
+    fields = ("owner", "legal_name", "address", "vat_id", "tax_number", "email", "invoice_prefix")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request).select_related("owner")
+        return qs if is_pms_staff(request.user) else qs.filter(owner=request.user)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "owner" and not is_pms_staff(request.user):
+            kwargs["queryset"] = get_user_model().objects.filter(pk=request.user.pk)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ("owner",) if obj is not None else ()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        if not is_pms_staff(request.user) and obj.owner_id != request.user.pk:
+            raise PermissionDenied
+        saved = services.owner_legal_set(
+            owner_id=obj.owner_id, **{name: getattr(obj, name) for name in services.LEGAL_FIELDS}
+        )
+        obj.pk = saved.pk
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(OwnerScopedAdmin):
+    """Issued invoices and credit notes (read-only: a correction is a new document)."""
+
+    list_display = ("display_number", "kind", "booking", "issued_at", "net", "tax", "total", "currency", "pdf")
+    list_filter = ("kind", "currency")
+    search_fields = ("display_number", "booking__reference")
+    list_select_related = ("booking",)
+    show_full_result_count = False
+    ordering = ("-issued_at", "-id")
+
+    def get_queryset(self, request):
+        qs = super().get_queryset(request)
+        return qs if is_pms_staff(request.user) else qs.filter(owner=request.user)
+
+    @admin.display(description="PDF")
+    def pdf(self, obj) -> str:
+        from django.utils.html import format_html
+
+        return format_html('<a href="{}" target="_blank" rel="noopener">PDF</a>', obj.guest_path)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReportForm(forms.Form):
+    first_month = forms.CharField(required=False, max_length=7, help_text="YYYY-MM (default: 11 months ago)")
+    months = forms.IntegerField(required=False, min_value=1, max_value=36, initial=12)
+
+    def clean_first_month(self):
+        value = (self.cleaned_data.get("first_month") or "").strip()
+        if value:
+            try:
+                month_range(value)
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc))
+        return value
+
+
+def default_first_month() -> str:
+    today = timezone.localdate()
+    index = today.year * 12 + today.month - 1 - 11
+    return f"{index // 12}-{index % 12 + 1:02d}"
+
+
+def channel_chart(channels: list[dict]) -> list[dict]:
+    """Bars: revenue per channel over the period (in the most used currency), widths in %."""
+    if not channels:
+        return []
+    currencies: dict[str, int] = {}
+    for row in channels:
+        currencies[row["currency"]] = currencies.get(row["currency"], 0) + 1
+    currency = max(currencies, key=currencies.get)
+    totals: dict[str, Any] = {}
+    for row in channels:
+        if row["currency"] == currency:
+            totals[row["channel_name"]] = totals.get(row["channel_name"], 0) + row["revenue"]
+    top = max((abs(v) for v in totals.values()), default=0) or 1
+    return [
+        {"label": name, "value": value, "currency": currency, "width": max(1, int(abs(value) * 100 / top))}
+        for name, value in sorted(totals.items(), key=lambda kv: -kv[1])
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
@@ -13,8 +14,16 @@ from rest_framework.response import Response
 from apps.api.base import ApiView, q_choice, q_date, q_int, q_str
 from apps.api.schema import error_example
 
-from .render import statement_csv, statement_pdf
-from .selectors import STATEMENT_COLUMNS, Statement, month_range, owner_statement
+from .render import report_csv, statement_csv, statement_pdf
+from .selectors import (
+    STATEMENT_COLUMNS,
+    Statement,
+    month_range,
+    months_range,
+    owner_statement,
+    report_channels,
+    report_properties,
+)
 
 STATEMENT_EXAMPLE = {
     "owner": 3,
@@ -149,3 +158,51 @@ class StatementView(ApiView):
             response = HttpResponse(statement_csv(statement), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="{name}.{output}"'
         return response
+
+
+def _strings(rows: list[dict]) -> list[dict]:
+    return [{k: (str(v) if isinstance(v, Decimal) else v) for k, v in row.items()} for row in rows]
+
+
+class ReportView(ApiView):
+    @extend_schema(
+        summary="Reports: occupancy, ADR, RevPAR by property; revenue and bookings by channel",
+        description="By month, from the ledger, for the properties the token's user may see. `first_month=YYYY-MM` "
+        "(default: 11 months ago) and `months` (1-36, default 12). `output=csv` answers with a CSV file.",
+        parameters=[
+            OpenApiParameter("first_month", str, description="YYYY-MM"),
+            OpenApiParameter("months", int, description="1-36, default 12"),
+            OpenApiParameter("output", str, enum=["json", "csv"], description="Default json"),
+        ],
+        responses={200: dict},
+    )
+    def get(self, request):
+        from django.utils import timezone
+
+        months = q_int(request, "months", minimum=1, maximum=36) or 12
+        first = q_str(request, "first_month")
+        if first is None:
+            today = timezone.localdate()
+            index = today.year * 12 + today.month - 1 - 11
+            first = f"{index // 12}-{index % 12 + 1:02d}"
+        try:
+            start, end = months_range(first, months)
+        except ValueError as exc:
+            raise exceptions.ValidationError({"first_month": [str(exc)]})
+        output = q_choice(request, "output", ["json", "csv"]) or "json"
+        properties = report_properties(user=request.user, start=start, end=end)
+        channels = report_channels(user=request.user, start=start, end=end)
+        if output == "csv":
+            response = HttpResponse(
+                report_csv(properties=properties, channels=channels), content_type="text/csv; charset=utf-8"
+            )
+            response["Content-Disposition"] = f'attachment; filename="report-{start:%Y-%m}.csv"'
+            return response
+        return Response(
+            {
+                "first_month": f"{start:%Y-%m}",
+                "months": months,
+                "properties": _strings(properties),
+                "channels": _strings(channels),
+            }
+        )

@@ -18,6 +18,10 @@ def grant_ledger_permissions(**_: object) -> None:
                 "change_propertyfinance",
                 "add_propertyfinance",
                 "view_ownerstatement",
+                "view_invoice",
+                "view_ownerlegal",
+                "add_ownerlegal",
+                "change_ownerlegal",
             ],
         )
     )

@@ -12,8 +12,10 @@ commission is negative (it is deducted from what the owner gets).
 
 from __future__ import annotations
 
+import builtins
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
@@ -124,3 +126,103 @@ class OwnerStatement(Property):
         proxy = True
         verbose_name = "owner statement"
         verbose_name_plural = "owner statements"
+
+
+class OwnerLegal(models.Model):
+    """The owner's legal details printed on their guests' invoices (the seller)."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="legal")
+    legal_name = models.CharField(max_length=200, help_text="Name or company as it must appear on invoices.")
+    address = models.TextField(blank=True, default="", help_text="Street, postal code, city, country.")
+    vat_id = models.CharField("VAT id", max_length=40, blank=True, default="")
+    tax_number = models.CharField(max_length=40, blank=True, default="")
+    email = models.EmailField(blank=True, default="")
+    invoice_prefix = models.CharField(
+        max_length=12, default="INV", help_text="Invoice numbers read PREFIX-000001, without gaps, per owner."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "owner's legal details"
+        verbose_name_plural = "owners' legal details"
+
+    def __str__(self) -> str:
+        return self.legal_name
+
+
+class InvoiceCounter(models.Model):
+    """The last invoice number of an owner. Taken under a row lock in the invoice's own transaction, so
+    numbers never skip (a rolled-back invoice rolls its number back) and never repeat."""
+
+    owner = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True)
+    last_number = models.PositiveIntegerField(default=0)
+
+
+class Invoice(models.Model):
+    """An invoice or credit note to a guest of a direct booking. Issued documents never change: a
+    cancellation or a refund is a credit note, a price that went up a further invoice."""
+
+    class Kind(models.TextChoices):
+        INVOICE = "invoice", "Invoice"
+        CREDIT_NOTE = "credit_note", "Credit note"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="invoices")
+    property = models.ForeignKey("properties.Property", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    number = models.PositiveIntegerField()
+    display_number = models.CharField(max_length=40)
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections",
+        help_text="The invoice a credit note or further invoice corrects.",
+    )  # fmt: skip
+    issued_at = models.DateTimeField(default=timezone.now)
+    language = models.CharField(max_length=8, default="en")
+    currency = models.CharField(max_length=3)
+    seller = models.JSONField(default=dict)
+    buyer = models.JSONField(default=dict)
+    lines = models.JSONField(default=list)
+    net = models.DecimalField(max_digits=12, decimal_places=2)
+    tax = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    reason = models.CharField(max_length=200, blank=True, default="")
+
+    objects = scoped_queryset("property").as_manager()
+
+    class Meta:
+        ordering = ["owner_id", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "number"], name="invoice_number_unique_per_owner"),
+            models.CheckConstraint(condition=Q(kind__in=["invoice", "credit_note"]), name="invoice_kind_valid"),
+            models.CheckConstraint(condition=Q(number__gte=1), name="invoice_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.display_number}"
+
+    @builtins.property
+    def guest_path(self) -> str:
+        """The guest's link to this document's PDF (signed like the confirmation page, which links it)."""
+        from django.urls import reverse
+
+        from apps.bookings import tokens
+
+        reference = self.booking.reference
+        url = reverse("guest_invoice", kwargs={"reference": reference, "number": self.number})
+        return f"{url}?t={tokens.confirmation_token(reference=reference)}"
+
+    @builtins.property
+    def guest_url(self) -> str:
+        return settings.SITE_URL.rstrip("/") + self.guest_path
+
+    @builtins.property
+    def guest_label(self) -> str:
+        """ "Invoice INV-000012" in the guest's language (en/de)."""
+        words = INVOICE_KIND_WORDS.get((self.language or "en")[:2], INVOICE_KIND_WORDS["en"])
+        return f"{words[self.kind]} {self.display_number}"
+
+
+INVOICE_KIND_WORDS = {
+    "en": {"invoice": "Invoice", "credit_note": "Credit note"},
+    "de": {"invoice": "Rechnung", "credit_note": "Gutschrift"},
+}

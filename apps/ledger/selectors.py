@@ -258,3 +258,115 @@ def owner_statement(*, owner_id: int, start: date, end: date, user: Any = None) 
         )
     name = owner.get_full_name() or owner.get_username()
     return Statement(owner_id=owner_id, owner_name=name, start=start, end=end, properties=list(sections.values()))
+
+
+def booking_cash(*, booking_id: int) -> list[tuple[str, Decimal]]:
+    """The money that moved for a booking, line by line: ("payment", +x) and ("refund", -y)."""
+    return [
+        (kind, amount)
+        for kind, amount in LedgerLine.objects.filter(booking_id=booking_id, kind__in=CASH_KINDS)
+        .order_by("posted_at", "pk")
+        .values_list("kind", "amount")
+    ]
+
+
+# --- reports --------------------------------------------------------------------------------------------
+
+
+def months_range(first_month: str, months: int) -> tuple[date, date]:
+    """(first day of ``first_month``, first day after ``months`` months); ValueError on bad input."""
+    start, _ = month_range(first_month)
+    if not isinstance(months, int) or not 1 <= months <= 36:
+        raise ValueError("A report covers 1 to 36 months.")
+    index = start.year * 12 + start.month - 1 + months
+    return start, date(index // 12, index % 12 + 1, 1)
+
+
+def _days(month: date) -> int:
+    nxt = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return (nxt - month).days
+
+
+def report_properties(*, user: Any, start: date, end: date) -> list[dict]:
+    """Occupancy, ADR and RevPAR by property and month, from the ledger's rent lines (a night's rent
+    line says the night was sold; reversals take it back). ADR = rent of the nights sold / nights sold;
+    RevPAR = rent / nights in the month; occupancy = nights sold / nights in the month. Rent is per
+    night before stay discounts, fees and taxes. Only properties ``user`` may see."""
+    from django.db.models.functions import TruncMonth
+
+    rows = (
+        LedgerLine.objects.visible_to(user)
+        .filter(kind=LineKind.RENT, night__gte=start, night__lt=end)
+        .annotate(month=TruncMonth("night"))
+        .values("property_id", "property__name", "currency", "month")
+        .annotate(nights=Sum("nights"), rent=Sum("amount"))
+        .order_by("property__name", "property_id", "month")
+    )
+    out = []
+    for row in rows:
+        month = row["month"]
+        days = _days(month)
+        nights, rent = row["nights"] or 0, row["rent"] or ZERO
+        if not nights and not rent:
+            continue
+        out.append(
+            {
+                "property": row["property_id"],
+                "name": row["property__name"],
+                "month": f"{month:%Y-%m}",
+                "currency": row["currency"],
+                "nights_sold": nights,
+                "nights_available": days,
+                "occupancy": (Decimal(nights) / days * 100).quantize(Decimal("0.1")),
+                "rent": rent,
+                "adr": round_money(rent / nights, row["currency"]) if nights else ZERO,
+                "revpar": round_money(rent / days, row["currency"]),
+            }
+        )
+    return out
+
+
+def report_channels(*, user: Any, start: date, end: date) -> list[dict]:
+    """Revenue and bookings by channel and month of arrival, from the ledger: bookings that hold their
+    dates, nights, what guests were charged, commission, and cancellations (with what they kept)."""
+    from django.db.models import Count
+    from django.db.models.functions import TruncMonth
+
+    holding = Q(booking__status__in=BLOCKING_STATUSES)
+    rows = (
+        LedgerLine.objects.visible_to(user)
+        .filter(booking__check_in__gte=start, booking__check_in__lt=end)
+        .annotate(month=TruncMonth("booking__check_in"))
+        .values("booking__source", "currency", "month")
+        .annotate(
+            bookings=Count("booking", distinct=True, filter=holding),
+            nights=Sum("nights", filter=Q(kind=LineKind.RENT)),
+            revenue=Sum("amount", filter=Q(kind__in=CHARGE_KINDS)),
+            commission=Sum("amount", filter=Q(kind=LineKind.COMMISSION)),
+            # a cancelled stay that had been confirmed (a lapsed hold is not a cancellation)
+            cancellations=Count(
+                "booking",
+                distinct=True,
+                filter=Q(booking__status=BookingStatus.CANCELLED, booking__confirmed_at__isnull=False),
+            ),
+            kept=Sum("amount", filter=Q(kind=LineKind.CANCELLATION)),
+        )
+        .order_by("month", "booking__source")
+    )
+    labels = dict(Booking._meta.get_field("source").choices)
+    return [
+        {
+            "channel": row["booking__source"],
+            "channel_name": labels.get(row["booking__source"], row["booking__source"]),
+            "month": f"{row['month']:%Y-%m}",
+            "currency": row["currency"],
+            "bookings": row["bookings"],
+            "nights": row["nights"] or 0,
+            "revenue": row["revenue"] or ZERO,
+            "commission": row["commission"] or ZERO,
+            "cancellations": row["cancellations"],
+            "cancellation_kept": row["kept"] or ZERO,
+        }
+        for row in rows
+        if row["bookings"] or row["cancellations"]
+    ]

@@ -30,6 +30,7 @@ from django.utils import timezone
 from apps.bookings.models import BLOCKING_STATUSES, Booking, BookingStatus
 from apps.core.money import quantum, round_money
 
+from .invoices import invoice_sync
 from .models import CASH_KINDS, STAY_CHARGE_KINDS, LedgerLine, LineKind
 
 __all__ = [
@@ -228,6 +229,7 @@ def booking_ledger_sync(
 
     # 3. a cancelled booking keeps what the guest paid and did not get back
     posted += _cancellation_adjust(booking, entry=entry, now=now)
+    invoice_sync(booking=booking, now=now)  # the guest's documents follow what they are charged
     return posted
 
 
@@ -259,6 +261,7 @@ def payment_post(*, payment, now=None) -> LedgerLine | None:
     )
     row = _post(booking, line, entry="payment.succeeded", now=now, payment=payment)
     _cancellation_adjust(booking, entry="payment.succeeded", now=now)
+    invoice_sync(booking=booking, now=now)
     return row
 
 
@@ -288,6 +291,7 @@ def refund_post(*, refund, now=None) -> LedgerLine | None:
             refund=refund,
         )
     _cancellation_adjust(booking, entry="refund.succeeded", now=now)
+    invoice_sync(booking=booking, now=now)
     return row
 
 
@@ -327,3 +331,31 @@ def property_finance_set(*, property_id: int, management_fee_percent: Decimal):
         property_id=property_id, defaults={"management_fee_percent": value}
     )
     return finance
+
+
+LEGAL_FIELDS = ("legal_name", "address", "vat_id", "tax_number", "email", "invoice_prefix")
+
+
+def owner_legal_set(*, owner_id: int, **values: Any):
+    """Set the owner's legal details printed on their invoices (any of ``LEGAL_FIELDS``). Issued
+    invoices keep the details they were issued with."""
+    import re
+
+    from apps.core.errors import ValidationFailed
+
+    from .models import OwnerLegal
+
+    unknown = sorted(set(values) - set(LEGAL_FIELDS))
+    if unknown:
+        raise ValidationFailed(f"Unknown fields: {', '.join(unknown)}.")
+    cleaned = {k: str(v or "").strip() for k, v in values.items()}
+    if any("\x00" in v for v in cleaned.values()):
+        raise ValidationFailed("Null characters are not allowed.")
+    if "legal_name" in cleaned and not cleaned["legal_name"]:
+        raise ValidationFailed("The legal name is required.", details={"legal_name": ["Required."]})
+    if "invoice_prefix" in cleaned and not re.fullmatch(r"[A-Za-z0-9-]{1,12}", cleaned["invoice_prefix"]):
+        raise ValidationFailed(
+            "The invoice prefix is 1 to 12 letters, digits or dashes.", details={"invoice_prefix": ["Invalid."]}
+        )
+    legal, _ = OwnerLegal.objects.update_or_create(owner_id=owner_id, defaults=cleaned)
+    return legal
