@@ -30,7 +30,8 @@ status changes. Every call is signed [simulator scheme, PLATFORMS.md section 7]:
 "body" is the request's path and query string) and ``X-Event-Id``.
 
 Faults (``SimFault`` rows with simulator ``airbnb``): latency, 5xx, 429 + Retry-After, timeout,
-malformed body, down.
+malformed body, down on the API; on the simulator's own calls to the PMS (``path_contains`` starting with
+``pms:``, e.g. ``pms:PUT /reservations``): a bad signature (``malformed``), latency / timeout, not sent (``down``).
 """
 
 from __future__ import annotations
@@ -47,12 +48,13 @@ from urllib.parse import urlencode, urlsplit
 
 import requests
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from . import faults
+from .models import SimFault
 from .models.airbnb import (
     AirbnbApp,
     AirbnbAuthCode,
@@ -676,6 +678,14 @@ def _pms(
 ) -> PmsCall:
     if not app.pms_base_url:
         return PmsCall(0, None, "The app has no PMS URL.")
+    fault = _outbound_fault(f"pms:{method} {path}")
+    if fault is not None:
+        if fault.kind == SimFault.Kind.DOWN:
+            return PmsCall(0, None, "fault: the call to the PMS was not sent")
+        if fault.kind in (SimFault.Kind.LATENCY, SimFault.Kind.TIMEOUT):
+            time.sleep(fault.latency_ms / 1000)
+        if fault.kind == SimFault.Kind.MALFORMED:
+            secret = "bad-signature-" + secrets.token_hex(4)  # the PMS must refuse it
     url = app.pms_base_url.rstrip("/") + path
     if params:
         url += "?" + urlencode(params)
@@ -699,6 +709,27 @@ def _pms(
     except ValueError:
         data = None
     return PmsCall(response.status_code, data if isinstance(data, dict) else None)
+
+
+def _outbound_fault(what: str) -> SimFault | None:
+    """A fault on the simulator's own calls to the PMS: ``SimFault`` rows of simulator ``airbnb`` whose
+    ``path_contains`` starts with ``pms:`` (e.g. ``pms:PUT /reservations``, ``pms:POST /notifications``,
+    or just ``pms:``). ``malformed`` = a bad signature, ``latency`` / ``timeout`` = wait ``latency_ms``
+    first, ``down`` = the call is not sent. The API's faults never touch these calls."""
+    candidates = SimFault.objects.filter(simulator=SIMULATOR, active=True, path_contains__startswith="pms:").filter(
+        Q(remaining__isnull=True) | Q(remaining__gt=0)
+    )
+    for fault in candidates.order_by("id"):
+        if fault.path_contains not in what:
+            continue
+        if fault.remaining is None:
+            SimFault.objects.filter(pk=fault.pk).update(hits=F("hits") + 1)
+            return fault
+        if SimFault.objects.filter(pk=fault.pk, remaining__gt=0).update(
+            remaining=F("remaining") - 1, hits=F("hits") + 1
+        ):
+            return fault
+    return None
 
 
 def notify(app: AirbnbApp, payload: dict, *, event_id: str = "", secret: str | None = None) -> PmsCall:

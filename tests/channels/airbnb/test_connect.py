@@ -42,6 +42,14 @@ def test_connect_flow_stores_tokens_encrypted_maps_listing_and_pushes_everything
     assert get_adapter(conn).test_connection().startswith("Connected")
 
 
+def test_connect_airbnb_is_offered_on_the_connections_page(client, alice, prop, bob_prop, airbnb_app):
+    client.force_login(alice)
+    page = client.get(reverse("admin:channels_channelconnection_changelist")).content.decode()
+    assert "Connect Airbnb" in page
+    picker = client.get(reverse("admin:channels_channelconnection_airbnb_connect")).content.decode()
+    assert f"?property={prop.pk}" in picker and f"?property={bob_prop.pk}" not in picker  # links, not a form
+
+
 def test_denied_consent_and_forged_state_connect_nothing(client, alice, prop, airbnb_app, ab_listing):
     client.force_login(alice)
     start = client.get(reverse("admin:channels_channelconnection_airbnb_connect"), {"property": prop.pk})

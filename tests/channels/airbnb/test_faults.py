@@ -115,3 +115,24 @@ def test_simulator_calls_to_a_pms_that_times_out_are_recorded_not_lost(abnb, ab_
     from apps.bookings.models import Booking
 
     assert not Booking.objects.filter(property=prop, source="airbnb").exists()
+
+
+def test_bad_signatures_on_the_simulators_calls_are_refused_and_nothing_is_booked(abnb, ab_listing, prop):
+    from apps.bookings.models import Booking
+    from apps.channels.models import InboundMessage
+
+    SimFault.objects.create(simulator="airbnb", kind="malformed", remaining=1, path_contains="pms:PUT /reservations")
+    res = sim.guest_books(listing=ab_listing, start_date=future(30), nights=2)
+    assert res.status == "refused" and "HTTP 403" in res.failure
+    assert not Booking.objects.filter(property=prop, source="airbnb").exists()
+    rejected = InboundMessage.objects.get(platform="airbnb", status="rejected")
+    assert rejected.signature_valid is False and rejected.body  # kept raw
+    # the acceptance notification badly signed: the booking (made by the PUT) stays, the refusal is recorded
+    SimFault.objects.create(simulator="airbnb", kind="malformed", remaining=1, path_contains="pms:POST /notifications")
+    res = sim.guest_books(listing=ab_listing, start_date=future(40), nights=2)
+    assert res.status == "accepted" and "acceptance notification: HTTP 403" in res.failure
+    assert Booking.objects.filter(property=prop, source="airbnb", external_id=res.confirmation_code).exists()
+    # an API fault never touches the simulator's calls to the PMS
+    SimFault.objects.create(simulator="airbnb", kind="5xx", status_code=503)
+    res = sim.guest_books(listing=ab_listing, start_date=future(50), nights=2)
+    assert res.status == "accepted" and not res.failure
