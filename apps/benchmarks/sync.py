@@ -275,6 +275,7 @@ SYNC_PROBES: dict[str, str] = {
     "booking_com": "apps.sandbox.booking_com.SyncProbe",
     "expedia": "apps.sandbox.expedia.SyncProbe",
     "airbnb": "apps.sandbox.airbnb.SyncProbe",
+    "google_vr": "apps.sandbox.google_vr.SyncProbe",
 }
 
 

@@ -26,12 +26,14 @@ from __future__ import annotations
 import hmac
 import math
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring  # noqa: S405 (building only)
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 PLATFORM = "google_vr"
@@ -276,3 +278,112 @@ def landing_property(*, hotel_id: str) -> Any | None:
         .first()
     )
     return conn.property if conn is not None else None
+
+
+# --- price accuracy, on our side -----------------------------------------------------------------
+SAMPLE_HORIZON_DAYS = 60
+SAMPLE_MAX_NIGHTS = 14
+
+
+def _round(value: Decimal, q: Decimal) -> Decimal:
+    return value.quantize(q, rounding=ROUND_HALF_UP)
+
+
+def google_stay_total(state: PushState, *, check_in: date, nights: int, guests: int, today: date) -> Decimal | None:
+    """What Google computes for the stay from exactly what we push (``state``): nightly rates, then
+    the promotions (most specific of each kind, in the order sent), then fees and taxes, each line
+    rounded once. None when a night has no rate in ``state``."""
+    from apps.core.money import quantum
+
+    by_day = {d.day: d for d in state.days}
+    stay = [check_in + timedelta(days=i) for i in range(nights)]
+    if any(d not in by_day or by_day[d].price is None for d in stay):
+        return None
+    q = quantum(state.currency)
+    rent = sum((Decimal(by_day[d].price) for d in stay), Decimal(0))
+    lead = (check_in - today).days
+    chosen: dict[str, dict] = {}
+    for promo in state.promotions:
+        kind = promo["kind"]
+        if kind == "length_of_stay" and nights >= promo["min_nights"]:
+            if kind not in chosen or promo["min_nights"] > chosen[kind]["min_nights"]:
+                chosen[kind] = promo
+        elif kind == "last_minute" and 0 <= lead <= promo["max_days_before"]:
+            if kind not in chosen or promo["max_days_before"] < chosen[kind]["max_days_before"]:
+                chosen[kind] = promo
+    for promo in state.promotions:
+        if promo not in chosen.values():
+            continue
+        discount = -Decimal(promo["value"])
+        amount = _round(rent * discount / 100, q) if promo["adjustment"] == "percentage" else _round(discount, q)
+        rent -= min(amount, rent)
+    total = rent
+    for item in [*state.fees, *state.taxes]:
+        if item["type"] == "percent":
+            total += _round(rent * Decimal(item["amount"]) / 100, q)
+            continue
+        units = Decimal(1)
+        if item["basis"] == "person":
+            units *= max(0, guests - int(item.get("guests_above") or 0))
+        if item["period"] == "night":
+            units *= nights
+        if units:
+            total += _round(Decimal(item["amount"]) * units, q)
+    return total
+
+
+def price_accuracy_check(*, connection_id: int, samples: int = 20, seed: int | None = None) -> dict:
+    """Compare, for ``samples`` bookable stays, the price Google computes from what we push with our
+    own quote (the landing page's price). Records the score on the connection
+    (``settings["price_accuracy"]``) and raises a ``ChannelAlert`` when any stay differs."""
+    import random
+
+    from apps.availability.pricing import local_today
+    from apps.availability.selectors import stay_check
+
+    from .models import ChannelAlert, ChannelConnection
+    from .services import alert_create
+
+    conn = ChannelConnection.objects.select_related("property").get(pk=connection_id, platform=PLATFORM)
+    prop = conn.property
+    today = local_today(prop)
+    start = today + timedelta(days=1)
+    state = push_state(
+        connection=conn, start=start, end=start + timedelta(days=SAMPLE_HORIZON_DAYS + SAMPLE_MAX_NIGHTS)
+    )
+    rng = random.Random(seed)  # noqa: S311 - sampling, not security
+    checked, mismatches = 0, []
+    for _ in range(samples * 20):
+        if checked >= samples:
+            break
+        check_in = start + timedelta(days=rng.randrange(SAMPLE_HORIZON_DAYS))
+        nights, guests = rng.randint(1, SAMPLE_MAX_NIGHTS), rng.randint(1, max(1, prop.max_guests))
+        check = stay_check(prop=prop, check_in=check_in, check_out=check_in + timedelta(days=nights), guests=guests)
+        if not check.bookable or check.quote is None:
+            continue
+        checked += 1
+        google = google_stay_total(state, check_in=check_in, nights=nights, guests=guests, today=today)
+        if google != check.quote.total:
+            mismatches.append(
+                {"check_in": check_in.isoformat(), "nights": nights, "guests": guests,
+                 "google": str(google), "ours": str(check.quote.total)}
+            )  # fmt: skip
+    score = (checked - len(mismatches)) / checked if checked else None
+    result = {
+        "checked_at": timezone.now().isoformat(),
+        "sampled": checked,
+        "matched": checked - len(mismatches),
+        "score": score,
+        "mismatches": mismatches[:10],
+    }
+    ChannelConnection.objects.filter(pk=conn.pk).update(settings={**(conn.settings or {}), "price_accuracy": result})
+    if mismatches:
+        alert_create(
+            connection=conn,
+            property_id=prop.pk,
+            kind=ChannelAlert.Kind.RECONCILIATION,
+            message=f"Google price accuracy: {len(mismatches)} of {checked} sampled stays would show a price "
+            "that differs from our booking page.",
+            details={"check": "google_price_accuracy", **result},
+        )
+    return result

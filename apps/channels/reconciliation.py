@@ -55,8 +55,9 @@ def reconcile(*, connection_id: int, days: int | None = None, triggered_by: str 
     items: list[ReconciliationItem] = []
     try:
         adapter = get_adapter(conn)
-        channel_bookings = adapter.fetch_bookings(start=start, end=end)
-        items += _reconcile_bookings(conn, run, channel_bookings, start=start)
+        if adapter.holds_reservations:
+            channel_bookings = adapter.fetch_bookings(start=start, end=end)
+            items += _reconcile_bookings(conn, run, channel_bookings, start=start)
         channel_calendar = adapter.fetch_calendar(start=start, end=end)
         core = calendar_states(prop=conn.property, start=start, end=end)
         items += _reconcile_calendar(conn, run, adapter, core, channel_calendar)

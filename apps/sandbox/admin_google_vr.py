@@ -14,13 +14,21 @@ from .models.google_vr import GoogleAccount, GoogleAccuracyCheck, GoogleDay, Goo
 class GoogleAccountAdmin(StaffOnly):
     list_display = ("partner", "allowed_ips", "feed_url", "last_feed_fetch_at", "last_feed_status")
     readonly_fields = ("last_feed_fetch_at", "last_feed_status")
-    actions = ["fetch_feed"]
+    actions = ["fetch_feed", "traveller_search"]
 
     @admin.action(description="Fetch the Hotel List Feed now")
     def fetch_feed(self, request, queryset):
         for account in queryset:
             summary = google_vr.fetch_feed(account)
             messages.info(request, f"{account.partner}: {summary['status']}")
+
+    @admin.action(description="A traveller searches (10 stays per listing: price-accuracy check)")
+    def traveller_search(self, request, queryset):
+        for listing in GoogleListing.objects.filter(account__in=queryset, listed=True):
+            checks = [c for c in (google_vr.traveller_search(listing) for _ in range(10)) if c is not None]
+            matched = sum(c.match for c in checks)
+            level = messages.SUCCESS if matched == len(checks) else messages.WARNING
+            messages.add_message(request, level, f"{listing.hotel_id}: {matched}/{len(checks)} prices match")
 
 
 @admin.register(GoogleListing)

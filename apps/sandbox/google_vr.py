@@ -127,8 +127,20 @@ def fetch_feed(account: GoogleAccount) -> dict:
         return done(f"fetch failed: HTTP {response.status_code}")
     if len(response.content) > FEED_MAX_BYTES:
         return done("feed too large")
+    return apply_feed(account, response.content, done=done)
+
+
+def apply_feed(account: GoogleAccount, content: bytes, *, done=None) -> dict:
+    """Apply a Hotel List Feed's content to the account (what ``fetch_feed`` does after the GET)."""
+    if done is None:
+        now = timezone.now()
+
+        def done(status: str, **summary) -> dict:
+            GoogleAccount.objects.filter(pk=account.pk).update(last_feed_fetch_at=now, last_feed_status=status[:500])
+            return {"status": status, **summary}
+
     try:
-        root = SafeET.fromstring(response.content)
+        root = SafeET.fromstring(content)
     except Exception:  # noqa: BLE001 - any parse failure: the feed is unreadable, nothing changes
         return done("feed is not well-formed XML")
     if root.tag != "listings":
@@ -745,3 +757,81 @@ def accuracy_score(listing: GoogleListing) -> float | None:
     """Share of the listing's price-accuracy checks that matched (None before the first check)."""
     checks = list(GoogleAccuracyCheck.objects.filter(listing=listing).values_list("match", flat=True))
     return sum(checks) / len(checks) if checks else None
+
+
+class SyncProbe:
+    """The ``benchmark sync`` probe of this simulator (registry: ``apps.benchmarks.sync.SYNC_PROBES``).
+
+    The benchmark's server serves only the simulators, not our feed, so the probe lists the home on
+    the simulator directly (as Hotel Center would after fetching the feed); the ARI path is the real one.
+    """
+
+    platform = SIMULATOR
+
+    def connect(self, *, prop, tag: str, index: int, base_url: str):
+        from apps.channels.models import ChannelConnection
+
+        partner = f"bench-{tag}"[:64].lower()
+        account, _ = GoogleAccount.objects.get_or_create(partner=partner)
+        hotel_id = f"G{tag}-{index}"
+        GoogleListing.objects.create(
+            account=account, hotel_id=hotel_id, name=prop.name, capacity=prop.max_guests, website="https://example.org/"
+        )
+        return ChannelConnection.objects.create(
+            property=prop,
+            platform=SIMULATOR,
+            external_property_id=hotel_id,
+            external_room_id=hotel_id,
+            base_url=f"{base_url}/sandbox/google",
+            auth_scheme="none",
+            username=partner,
+        )
+
+    def nights_closed(self, *, connection, nights: list[date]) -> bool:
+        rows = list(
+            GoogleDay.objects.filter(
+                listing__hotel_id=connection.external_property_id, listing__account__partner=connection.username
+            )
+            .filter(day__in=nights)
+            .values_list("booking_limit", "inventory", "closed")
+        )
+        return len(rows) == len(nights) and all(limit == 0 or inv == 0 or closed for limit, inv, closed in rows)
+
+
+def seed_demo_google_vr(prop) -> None:
+    """``make demo``: ``prop`` listed on the Google simulator (idempotent). The owner's partner account
+    has the demo's feed URL and landing-page template; the feed is applied at once (the web server may
+    not run yet; Hotel Center fetches it again from the admin), and the whole calendar is pushed."""
+    from django.conf import settings
+
+    from apps.channels import google_vr as pms_google
+    from apps.channels.models import ChannelConnection
+    from apps.channels.services import connection_sync_now
+    from apps.properties.models import Property
+
+    site = settings.SITE_URL.rstrip("/")
+    if prop.latitude is None or prop.longitude is None:  # Google requires a location: the demo home's
+        Property.objects.filter(pk=prop.pk).update(latitude=Decimal("52.538600"), longitude=Decimal("13.412800"))
+    partner = f"{prop.owner.username}-vr"[:64]
+    hotel_id = f"gvr-{prop.pk}"
+    conn = ChannelConnection.objects.filter(property=prop, platform=SIMULATOR).first()
+    if conn is None:
+        conn = ChannelConnection.objects.create(
+            property=prop,
+            platform=SIMULATOR,
+            label="Google Vacation Rentals (simulator)",
+            external_property_id=hotel_id,
+            external_room_id=hotel_id,
+            base_url=f"{site}/sandbox/google",
+            auth_scheme="none",
+            username=partner,
+        )
+    elif conn.base_url.endswith("/sandbox/google") and conn.base_url != f"{site}/sandbox/google":
+        ChannelConnection.objects.filter(pk=conn.pk).update(base_url=f"{site}/sandbox/google")  # another port
+    account, _ = GoogleAccount.objects.get_or_create(partner=conn.username)
+    GoogleAccount.objects.filter(pk=account.pk).update(
+        feed_url=pms_google.feed_url(owner_id=prop.owner_id, partner=conn.username),
+        landing_url_template=pms_google.landing_url_template(),
+    )
+    apply_feed(account, pms_google.hotel_list_feed(owner_id=prop.owner_id, partner=conn.username))
+    connection_sync_now(connection_id=conn.pk)

@@ -21,6 +21,7 @@ from apps.payments.models import Payment
 from apps.properties.models import Property, PropertyPhoto
 from apps.sandbox.models import SimReservation
 from apps.sandbox.models.expedia import ExpBooking
+from apps.sandbox.models.google_vr import GoogleDay, GoogleListing
 from tests.ledger.sql import independent_totals
 
 pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
@@ -61,6 +62,12 @@ def test_fresh_demo_is_clean_and_seeding_again_changes_nothing(live_server, sett
         assert set(ExpBooking.objects.values_list("booking_id", flat=True)) == set(
             Booking.objects.filter(property=expedia.property, source="expedia").values_list("external_id", flat=True)
         )
+        # The first home is listed on the Google simulator from its owner's feed, with the calendar.
+        google = ChannelConnection.objects.get(platform="google_vr")
+        assert google.property_id == bcom.property_id
+        listing = GoogleListing.objects.get(hotel_id=google.external_property_id)
+        assert listing.listed and not listing.problems and listing.room_capacity == google.property.max_guests
+        assert GoogleDay.objects.filter(listing=listing).count() >= 365
 
         # The first home is on Airbnb too, connected through the OAuth flow; Airbnb knows its bookings.
         abnb = ChannelConnection.objects.get(platform="airbnb")

@@ -152,6 +152,9 @@ class ChannelAdapter:
     platform: str = ""
     supports_push: bool = True
     supports_pull: bool = False
+    #: False for platforms that never hold reservations (Google: guests book on our pages), so
+    #: reconciliation compares only the calendar
+    holds_reservations: bool = True
 
     def __init__(self, connection: ChannelConnection) -> None:
         self.connection = connection

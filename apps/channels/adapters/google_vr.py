@@ -262,6 +262,7 @@ class GoogleVRAdapter(ChannelAdapter):
     platform = "google_vr"
     supports_push = True
     supports_pull = False
+    holds_reservations = False
 
     def _url(self, kind: str) -> str:
         base = (self.connection.base_url or "https://www.google.com").rstrip("/")
@@ -354,6 +355,17 @@ class GoogleVRAdapter(ChannelAdapter):
             except redis.exceptions.LockError:  # it expired: nothing left to release
                 logger.warning("push lock of connection %s had expired", self.connection.pk)
         return result
+
+    # --- reconciliation ------------------------------------------------------------------------
+    def fetch_bookings(self, *, start: date, end: date) -> list:
+        """Google never holds reservations: guests book on our own pages."""
+        return []
+
+    def fetch_calendar(self, *, start: date, end: date) -> dict:
+        """Google offers partners no read of the ARI it holds: reconciliation sends the whole horizon
+        again (Google's own advice: overlay the full calendar regularly). Price accuracy is checked by
+        ``apps.channels.google_vr.price_accuracy_check``."""
+        return {}
 
     def request_cost(self, days: list[DayState]) -> int:
         return 3 + 3 * len(month_chunks(days))

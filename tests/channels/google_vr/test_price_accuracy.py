@@ -4,12 +4,15 @@ seasonal, length-of-stay and last-minute rules, cleaning fees, extra-guest fees 
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from decimal import Decimal
 
 import pytest
 
 from apps.availability import services as availability_services
+from apps.channels.google_vr import price_accuracy_check
+from apps.channels.models import ChannelAlert
 from apps.sandbox import google_vr as sim
 from apps.sandbox.models.google_vr import GoogleAccuracyCheck, GoogleListing
 from tests.factories import PropertyFactory, future
@@ -108,6 +111,13 @@ def test_hundred_sampled_stays_match_the_landing_page(live_server, alice):
         "alice-b": 1.0,
         "alice-c": 1.0,
     }
+    # Our own check (pushed ARI vs. our quote, no HTTP) agrees for every home and raises no alert.
+    for prop in homes:
+        result = price_accuracy_check(connection_id=prop.channel_connections.get().pk, samples=30, seed=7)
+        assert result["sampled"] == 30 and result["score"] == 1.0, result["mismatches"]
+        assert prop.channel_connections.get().settings["price_accuracy"]["score"] == 1.0
+    assert not ChannelAlert.objects.filter(kind="reconciliation").exists()
+
     # The sample covers what the rules do: long and short stays, last-minute arrivals, big parties.
     assert any(c.nights >= 7 for c in checks) and any(c.nights == 1 for c in checks)
     assert any((c.check_in - future(0)).days <= 3 for c in checks)
@@ -133,3 +143,21 @@ def test_a_wrong_price_on_the_landing_page_is_caught(live_server, alice, gprop):
     assert not check.match and "price differs" in check.reason
     assert sim.accuracy_score(check.listing) == 0.0
     assert GoogleAccuracyCheck.objects.count() == 1
+
+
+def test_our_check_alerts_when_what_we_push_would_price_differently(live_server, alice, gprop, monkeypatch):
+    """The check can fail: if the taxes were not pushed (a translation bug), stays differ and the owner
+    is alerted."""
+    from apps.channels import google_vr
+
+    conn = google_connection(gprop, hotel_id="alice-1", base_url=live_server.url + "/sandbox/google")
+    availability_services.pricing_rule_create(
+        property_id=gprop.pk, name="Tax", rule_type="tax_percentage", adjustment_type="percentage",
+        adjustment_value=Decimal("10"), conditions={},
+    )  # fmt: skip
+    real = google_vr.push_state
+    monkeypatch.setattr(google_vr, "push_state", lambda **kw: dataclasses.replace(real(**kw), taxes=[]))
+    result = price_accuracy_check(connection_id=conn.pk, samples=5, seed=1)
+    assert result["score"] == 0.0 and len(result["mismatches"]) == 5
+    alert = ChannelAlert.objects.get(connection=conn, kind="reconciliation")
+    assert "price accuracy" in alert.message and alert.details["check"] == "google_price_accuracy"

@@ -26,6 +26,7 @@ from apps.core.tenancy import COHOSTS_GROUP, OWNERS_GROUP, STAFF_GROUP
 from apps.properties.models import Property, PropertyPhoto
 from apps.sandbox.demo_expedia import seed_demo_expedia
 from apps.sandbox.demo_money import seed_demo_money
+from apps.sandbox.google_vr import seed_demo_google_vr
 
 PROPERTIES = [
     # owner, name, city, country, tz, guests, bedrooms, price, currency, amenities
@@ -247,6 +248,7 @@ class Command(BaseCommand):
         # The channels come last: the simulator learns the seeded Booking.com bookings, and the
         # Airbnb feed takes free dates, so a fresh demo opens without differences or conflicts.
         self._channels([p for p, _ in created_props])
+        seed_demo_google_vr(created_props[0][0])  # the first home is listed on Google Vacation Rentals too
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Property.objects.count()} properties, {Booking.objects.count()} bookings "
