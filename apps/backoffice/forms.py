@@ -6,37 +6,50 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from apps.properties.models import Property
 
 ACTIONS = [
-    ("block", "Block these nights (owner use)"),
-    ("maintenance", "Block for maintenance"),
-    ("rates", "Change price and stay rules"),
-    ("booking", "Create a booking"),
+    ("block", _("Block these nights (owner use)")),
+    ("maintenance", _("Block for maintenance")),
+    ("rates", _("Change price and stay rules")),
+    ("booking", _("Create a booking")),
 ]
-TRISTATE = [("", "Leave as it is"), ("yes", "Yes"), ("no", "No")]
+TRISTATE = [("", _("Leave as it is")), ("yes", _("Yes")), ("no", _("No"))]
 
 
 class CalendarRangeForm(forms.Form):
     """A range of nights on one property and what to do with it (selected on the calendar)."""
 
-    property = forms.ModelChoiceField(queryset=Property.objects.none())
-    first_night = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    property = forms.ModelChoiceField(queryset=Property.objects.none(), label=_("Property"))
+    first_night = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), label=_("First night"))
     last_night = forms.DateField(
+        label=_("Last night"),
         widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="The last night included (check-out is the day after).",
+        help_text=_("The last night included (check-out is the day after)."),
     )
-    action = forms.ChoiceField(choices=ACTIONS, initial="block", widget=forms.RadioSelect)
-    note = forms.CharField(required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}))
+    action = forms.ChoiceField(choices=ACTIONS, initial="block", widget=forms.RadioSelect, label=_("What to do"))
+    note = forms.CharField(
+        required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2}), label=_("Note (blocks)")
+    )
     price = forms.DecimalField(
-        required=False, min_value=0, max_digits=10, decimal_places=2, help_text="Nightly price; empty leaves it."
+        label=_("Price"),
+        required=False,
+        min_value=0,
+        max_digits=10,
+        decimal_places=2,
+        help_text=_("Nightly price; empty leaves it."),
     )
-    price_reset = forms.BooleanField(required=False, label="Back to the base price")
-    min_stay = forms.IntegerField(required=False, min_value=1, max_value=365, help_text="Empty leaves it.")
-    max_stay = forms.IntegerField(required=False, min_value=1, max_value=365, help_text="Empty leaves it.")
-    closed_to_arrival = forms.ChoiceField(choices=TRISTATE, required=False, label="Closed to arrival")
-    closed_to_departure = forms.ChoiceField(choices=TRISTATE, required=False, label="Closed to departure")
+    price_reset = forms.BooleanField(required=False, label=_("Back to the base price"))
+    min_stay = forms.IntegerField(
+        label=_("Minimum stay"), required=False, min_value=1, max_value=365, help_text=_("Empty leaves it.")
+    )
+    max_stay = forms.IntegerField(
+        label=_("Maximum stay"), required=False, min_value=1, max_value=365, help_text=_("Empty leaves it.")
+    )
+    closed_to_arrival = forms.ChoiceField(choices=TRISTATE, required=False, label=_("Closed to arrival"))
+    closed_to_departure = forms.ChoiceField(choices=TRISTATE, required=False, label=_("Closed to departure"))
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -53,13 +66,13 @@ class CalendarRangeForm(forms.Form):
         first, last = data.get("first_night"), data.get("last_night")
         if first and last:
             if last < first:
-                self.add_error("last_night", "The last night cannot be before the first night.")
+                self.add_error("last_night", _("The last night cannot be before the first night."))
             else:
                 data["end"] = last + timedelta(days=1)
         if data.get("action") == "rates" and not self.rate_changes():
-            raise forms.ValidationError("Give a price, a stay limit or an arrival/departure rule to change.")
+            raise forms.ValidationError(_("Give a price, a stay limit or an arrival/departure rule to change."))
         if data.get("price") is not None and data.get("price_reset"):
-            self.add_error("price", "Give a price or go back to the base price, not both.")
+            self.add_error("price", _("Give a price or go back to the base price, not both."))
         return data
 
     def rate_changes(self) -> dict[str, Any]:
@@ -85,8 +98,8 @@ class NotificationPreferenceForm(forms.ModelForm):
         model = NotificationPreference
         fields = ("language", "email_bookings", "email_channel_problems", "email_daily_digest")
         labels = {
-            "language": "Language of your e-mails",
-            "email_bookings": "E-mail me new, changed and cancelled bookings",
-            "email_channel_problems": "E-mail me channel problems",
-            "email_daily_digest": "E-mail me a daily digest of tomorrow's arrivals and departures",
+            "language": _("Language of your e-mails"),
+            "email_bookings": _("E-mail me new, changed and cancelled bookings"),
+            "email_channel_problems": _("E-mail me channel problems"),
+            "email_daily_digest": _("E-mail me a daily digest of tomorrow's arrivals and departures"),
         }

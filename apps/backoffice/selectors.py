@@ -11,6 +11,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.utils.translation import gettext_noop
+
 from apps.availability import pricing
 from apps.availability.models import AvailabilityBlock
 from apps.availability.rules import PER_NIGHT_TYPES
@@ -336,9 +338,9 @@ def dashboard(*, user: Any, today: date, now: Any = None) -> Dashboard:
     # periods: this month, last month, the last 12 months (this month included)
     this_month = _month_start(today)
     periods = [
-        Period("this_month", "This month", this_month, _month_start(today, 1)),
-        Period("last_month", "Last month", _month_start(today, -1), this_month),
-        Period("last_12_months", "Last 12 months", _month_start(today, -11), _month_start(today, 1)),
+        Period("this_month", gettext_noop("This month"), this_month, _month_start(today, 1)),
+        Period("last_month", gettext_noop("Last month"), _month_start(today, -1), this_month),
+        Period("last_12_months", gettext_noop("Last 12 months"), _month_start(today, -11), _month_start(today, 1)),
     ]
     window_start, window_end = periods[2].start, periods[2].end
     months = [_month_start(window_start, i) for i in range(12)]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.urls import path
+from django.utils.translation import gettext_lazy
 
 
 class PMSAdminSite(admin.AdminSite):
-    site_header = "PMS-Webapp back office"
+    site_header = gettext_lazy("PMS-Webapp back office")
     site_title = "PMS-Webapp"
-    index_title = "Today"
+    index_title = gettext_lazy("Today")
     index_template = "admin/backoffice/index.html"
 
     def get_urls(self):

@@ -17,6 +17,8 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from apps.availability import services as availability_services
 from apps.availability.errors import BookingConflict
@@ -28,7 +30,11 @@ from apps.properties.models import Property
 from . import selectors
 from .forms import CalendarRangeForm
 
-VIEWS = {"2w": ("2 weeks", 14), "month": ("Month", None), "90d": ("90 days", 90)}
+VIEWS = {
+    "2w": (gettext_noop("2 weeks"), 14),
+    "month": (gettext_noop("Month"), None),
+    "90d": (gettext_noop("90 days"), 90),
+}
 
 SOURCE_LABELS = {
     "direct": "Direct",
@@ -91,7 +97,7 @@ def calendar_view(site):
             months[-1][2] += 1
         context = {
             **site.each_context(request),
-            "title": "Calendar",
+            "title": _("Calendar"),
             "chart": chart,
             "today": today,
             "view": view_name,
@@ -148,7 +154,7 @@ def calendar_edit_view(site):
                 return response
         context = {
             **site.each_context(request),
-            "title": "Change the calendar",
+            "title": _("Change the calendar"),
             "form": form,
             "prop": prop,
             "current": initial.get("current"),
@@ -177,20 +183,30 @@ def _apply(request, form: CalendarRangeForm):
                 note=data.get("note") or "",
                 source=BlockSource.OWNER,
             )
-            done = f"{prop.name}: {(end - start).days} night(s) from {start} blocked."
+            done = _("%(name)s: %(n)s night(s) from %(start)s blocked.") % {
+                "name": prop.name,
+                "n": (end - start).days,
+                "start": start,
+            }
         else:
             availability_services.calendar_range_update(
                 property_id=prop.pk, start=start, end=end, changes=form.rate_changes(), source=BlockSource.OWNER
             )
-            done = f"{prop.name}: prices and stay rules from {start} to {end} changed."
+            done = _("%(name)s: prices and stay rules from %(start)s to %(end)s changed.") % {
+                "name": prop.name,
+                "start": start,
+                "end": end,
+            }
     except BookingConflict as exc:
         taken = ", ".join(f"{c.get('reference') or c['kind']} ({c['start']} to {c['end']})" for c in exc.conflicts)
-        form.add_error(None, f"These nights are not available: taken by {taken}." if taken else str(exc))
+        form.add_error(
+            None, _("These nights are not available: taken by %(taken)s.") % {"taken": taken} if taken else str(exc)
+        )
         return None
     except DomainError as exc:
         form.add_error(None, str(exc))
         return None
-    messages.success(request, done + " The channels are being updated.")
+    messages.success(request, done + " " + _("The channels are being updated."))
     return HttpResponseRedirect(back)
 
 
@@ -238,7 +254,7 @@ def sync_health_view(site):
         reads = export_last_reads(property_ids=[p.pk for p in props])
         context = {
             **site.each_context(request),
-            "title": "Sync health",
+            "title": _("Sync health"),
             "rows": rows,
             "feeds": [{"prop": p, "read": reads.get(p.pk)} for p in props],
             "now": timezone.now(),
@@ -305,16 +321,16 @@ def notifications_view(site):
                 OwnerNotification.objects.filter(recipient=request.user, read_at__isnull=True).update(
                     read_at=timezone.now()
                 )
-                messages.success(request, "All notifications marked as read.")
+                messages.success(request, _("All notifications marked as read."))
                 return HttpResponseRedirect(reverse("admin:backoffice_notifications"))
             form = NotificationPreferenceForm(request.POST, instance=pref)
             if form.is_valid():
                 form.save()
-                messages.success(request, "Your notification preferences were saved.")
+                messages.success(request, _("Your notification preferences were saved."))
                 return HttpResponseRedirect(reverse("admin:backoffice_notifications"))
         context = {
             **site.each_context(request),
-            "title": "Notifications",
+            "title": _("Notifications"),
             "notes": list(OwnerNotification.objects.filter(recipient=request.user).select_related("booking")[:100]),
             "form": form,
         }
