@@ -15,9 +15,11 @@ from django.urls import path, reverse
 from django.utils import timezone
 
 from apps.core.admin_mixins import OwnerScopedAdmin
+from apps.core.errors import DomainError
 from apps.core.tenancy import is_pms_staff
 
 from . import services
+from .exchange import EXPORTS, IMPORT_COLUMNS, MAX_IMPORT_BYTES, bookings_import
 from .models import Invoice, LedgerLine, OwnerLegal, OwnerStatement, PropertyFinance
 from .render import report_csv, statement_csv, statement_pdf
 from .selectors import (
@@ -153,6 +155,7 @@ class OwnerStatementAdmin(OwnerScopedAdmin):
         return [
             path("page/", self.admin_site.admin_view(self.statements_view), name="ledger_statements"),
             path("reports/", self.admin_site.admin_view(self.reports_view), name="ledger_reports"),
+            path("exchange/", self.admin_site.admin_view(self.exchange_view), name="ledger_exchange"),
             *super().get_urls(),
         ]
 
@@ -161,6 +164,7 @@ class OwnerStatementAdmin(OwnerScopedAdmin):
             **(extra_context or {}),
             "statements_url": reverse("admin:ledger_statements"),
             "reports_url": reverse("admin:ledger_reports"),
+            "exchange_url": reverse("admin:ledger_exchange"),
         }
         return super().changelist_view(request, extra_context)
 
@@ -233,6 +237,39 @@ class OwnerStatementAdmin(OwnerScopedAdmin):
             "query": request.GET.urlencode(),
         }
         return TemplateResponse(request, "admin/ledger/reports.html", context)
+
+    def exchange_view(self, request):
+        """Exports (bookings, guests, payments: CSV of what the user may see) and the CSV import of
+        bookings and blocked dates (into the properties the user may change)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        kind = request.GET.get("export", "")
+        if kind in EXPORTS:
+            response = HttpResponse(EXPORTS[kind](user=request.user), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{kind}-{timezone.localdate():%Y-%m-%d}.csv"'
+            return response
+        result, error = None, ""
+        if request.method == "POST":
+            upload = request.FILES.get("file")
+            if upload is None:
+                error = "Choose a CSV file."
+            elif upload.size > MAX_IMPORT_BYTES:
+                error = "The file is too large."
+            else:
+                try:
+                    result = bookings_import(user=request.user, data=upload.read())
+                except DomainError as exc:
+                    error = str(exc)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Exports and imports",
+            "exports": list(EXPORTS),
+            "columns": IMPORT_COLUMNS,
+            "result": result,
+            "error": error,
+        }
+        return TemplateResponse(request, "admin/ledger/exchange.html", context)
 
 
 @admin.register(OwnerLegal)
