@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AutocompleteSelect, AutocompleteSelectMultiple
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.http import HttpResponseRedirect
@@ -41,6 +42,24 @@ def _valid_pk(model, value: Any) -> bool:
     except ValidationError:
         return False
     return pk is not None and (not isinstance(pk, int) or 0 < pk <= MAX_PK)
+
+
+class _ValidChoicesOnly:
+    """Django's autocomplete widget looks up whatever was posted when it renders the form again: a
+    posted ``guest=" "`` or a 30-digit id raised ValueError / DataError there (a 500). Values that
+    cannot be a primary key of the related model are left out of that lookup."""
+
+    def optgroups(self, name, value, attr=None):
+        model = self.field.remote_field.model
+        return super().optgroups(name, [v for v in value if v not in (None, "") and _valid_pk(model, v)], attr)
+
+
+def _safe_autocomplete(formfield):
+    widget = getattr(formfield, "widget", None)
+    inner = getattr(widget, "widget", widget)
+    if isinstance(inner, AutocompleteSelect | AutocompleteSelectMultiple) and not isinstance(inner, _ValidChoicesOnly):
+        inner.__class__ = type(f"Safe{type(inner).__name__}", (_ValidChoicesOnly, type(inner)), {})
+    return formfield
 
 
 def _date_hierarchy_ok(field: str | None, params) -> bool:
@@ -84,7 +103,12 @@ class OwnerScopedAdmin(admin.ModelAdmin):
         return super().get_queryset(request).visible_to(request.user)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        return super().formfield_for_foreignkey(db_field, request, **_scoped_fk_kwargs(db_field, request, kwargs))
+        return _safe_autocomplete(
+            super().formfield_for_foreignkey(db_field, request, **_scoped_fk_kwargs(db_field, request, kwargs))
+        )
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        return _safe_autocomplete(super().formfield_for_manytomany(db_field, request, **kwargs))
 
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) and self._in_scope(request, obj)
@@ -237,7 +261,9 @@ class OwnerScopedInline(admin.options.InlineModelAdmin):
         return super().has_delete_permission(request, obj) and self._manages_parent(request, obj)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        return super().formfield_for_foreignkey(db_field, request, **_scoped_fk_kwargs(db_field, request, kwargs))
+        return _safe_autocomplete(
+            super().formfield_for_foreignkey(db_field, request, **_scoped_fk_kwargs(db_field, request, kwargs))
+        )
 
 
 def scoped_property_ids(request: Any):
