@@ -197,9 +197,10 @@ def _property_form(prop, **over) -> dict:
 @pytest.mark.parametrize(
     "over",
     [
-        {"address": deep(5000)},
-        {"address": '{"street": ' + "9" * 10000 + "}"},
-        {"address": '{"street": "a\\u0000b"}'},
+        # the address is entered as fields (street, postal code, ...) and stored as JSON
+        {"street": "a\x00b"},
+        {"street": "x" * 10_000},
+        {"postal_code": "9" * 10_000},
         {"amenities": ",".join(f"a{i}" for i in range(10000))},
         {"name": "Loft\rBcc: x@example.com"},
         {"name": "Loft\x00"},
