@@ -167,10 +167,22 @@ def _booking_text(kind: str, booking: Any, lang: str) -> tuple[str, str]:
 
 
 def handle_event(event: Any) -> None:
-    """Outbox handler: write the owner's notification of a booking event (no I/O here)."""
+    """Outbox handler: write the owner's notification of a booking event (no I/O here).
+
+    It never fails the dispatch: the same relay transaction delivers the event to the channels, and a
+    notification is not worth holding a calendar push back. An error rolls back its own savepoint and is
+    logged (the owner still sees the booking on the dashboard and the calendar)."""
     kind = booking_kind(event)
     if kind is None:
         return
+    try:
+        with transaction.atomic():
+            _notify_booking(event, kind)
+    except Exception:
+        logger.exception("owner notification for event %s not written", event.pk)
+
+
+def _notify_booking(event: Any, kind: str) -> None:
     from apps.bookings.models import Booking
 
     booking = Booking.objects.select_related("property__owner", "guest").filter(pk=event.payload["booking_id"]).first()
@@ -387,6 +399,7 @@ WANTS = {
     Kind.DIGEST: "email_daily_digest",
 }
 MAX_EMAIL_ATTEMPTS = 5
+STALE_CLAIM = timedelta(minutes=10)
 
 
 def notifications_send(*, limit: int = 200, now: Any = None) -> int:
@@ -394,17 +407,21 @@ def notifications_send(*, limit: int = 200, now: Any = None) -> int:
     sent, so it is sent at most once however many workers run this. Returns how many were sent."""
     now = now or timezone.now()
     status = OwnerNotification.EmailStatus
+    # "sending" for longer than STALE_CLAIM: the worker died between its claim and the send; take it over
+    claimable = Q(email_status__in=[status.PENDING, status.FAILED]) | Q(
+        email_status=status.SENDING, emailed_at__lt=now - STALE_CLAIM
+    )
     ids = list(
-        OwnerNotification.objects.filter(
-            email_status__in=[status.PENDING, status.FAILED], email_attempts__lt=MAX_EMAIL_ATTEMPTS
-        )
+        OwnerNotification.objects.filter(claimable, email_attempts__lt=MAX_EMAIL_ATTEMPTS)
         .order_by("created_at", "id")
         .values_list("pk", flat=True)[:limit]
     )
     sent = 0
     for pk in ids:
-        claimed = OwnerNotification.objects.filter(pk=pk, email_status__in=[status.PENDING, status.FAILED]).update(
-            email_status=status.SENDING, email_attempts=F("email_attempts") + 1
+        claimed = (
+            OwnerNotification.objects.filter(claimable, pk=pk)
+            .filter(email_attempts__lt=MAX_EMAIL_ATTEMPTS)
+            .update(email_status=status.SENDING, email_attempts=F("email_attempts") + 1, emailed_at=now)
         )
         if claimed != 1:
             continue

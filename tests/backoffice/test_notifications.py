@@ -158,3 +158,37 @@ def test_open_breaker_and_failed_payment_notify_the_owner_once(alice, bob, prop,
     Booking.objects.filter(pk=booking.pk).update(payment_status="failed")
     assert notifications.payments_collect() == 1 and notifications.payments_collect() == 0
     assert OwnerNotification.objects.get(kind="payment_failed").recipient == bob
+
+
+@pytest.mark.django_db
+def test_a_failing_notification_never_holds_the_event_back(alice, prop, settings, monkeypatch):
+    settings.OUTBOX_HANDLERS = [
+        "apps.backoffice.notifications.handle_event",
+        "tests.foundation.outbox_handlers.record",
+    ]
+    from tests.foundation import outbox_handlers
+
+    outbox_handlers.CALLS.clear()
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("template broken")
+
+    monkeypatch.setattr(notifications, "_booking_text", boom)
+    booking = book(prop, future(10))
+    event = SyncEvent.objects.get(event_type="booking.created", entity_id=str(booking.pk))
+    assert event_dispatch(event_id=str(event.pk)) is True  # processed: the channels got it
+    assert outbox_handlers.CALLS == ["booking.created"]  # the next handler (the channels') still ran
+    assert not OwnerNotification.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_claim_left_by_a_dead_worker_is_taken_over_later(alice, prop):
+    book(prop, future(10))
+    dispatch_all(prop)
+    note = OwnerNotification.objects.get()
+    now = timezone.now()
+    OwnerNotification.objects.filter(pk=note.pk).update(email_status="sending", emailed_at=now - timedelta(minutes=1))
+    mail.outbox.clear()
+    assert notifications.notifications_send(now=now) == 0  # another worker may be sending it right now
+    assert notifications.notifications_send(now=now + timedelta(minutes=15)) == 1
+    assert len(mail.outbox) == 1 and OwnerNotification.objects.get().email_status == "sent"
