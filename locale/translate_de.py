@@ -457,6 +457,9 @@ DE: dict[str, str | tuple[str, str]] = {
     "All notifications marked as read.": "Alle Benachrichtigungen als gelesen markiert.",
     "Your notification preferences were saved.": "Ihre Benachrichtigungseinstellungen wurden gespeichert.",
     "Dashboard": "Übersicht",
+    "Find": "Suchen",
+    "name or city": "Name oder Ort",
+    "Page %(page)s of %(pages)s (%(total)s properties)": "Seite %(page)s von %(pages)s (%(total)s Unterkünfte)",
 }
 
 

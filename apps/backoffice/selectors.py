@@ -65,6 +65,9 @@ class TapeChart:
     end: date
     days: list[date]
     rows: list[Row]
+    total: int = 0  # properties matching (all pages)
+    page: int = 1
+    pages: int = 1
 
 
 def _night_cells(
@@ -99,17 +102,39 @@ def _night_cells(
     return out
 
 
-def tape_chart(*, user: Any, start: date, days: int, property_ids: list[int] | None = None) -> TapeChart:
-    """Properties as rows, nights [start, start + days) as columns: bookings and blocks as bars,
-    every free night with its price (after per-night rules) and minimum stay.
+#: Properties per calendar page.
+PAGE_SIZE = 50
 
-    Six queries whatever the number of properties and days: properties, the ones the user may
-    change, bookings, blocks, pricing rules, available ranges."""
+
+def tape_chart(
+    *,
+    user: Any,
+    start: date,
+    days: int,
+    property_ids: list[int] | None = None,
+    search: str = "",
+    page: int = 1,
+    page_size: int = PAGE_SIZE,
+) -> TapeChart:
+    """Properties as rows (``page_size`` per page, optionally those whose name or city contains
+    ``search``), nights [start, start + days) as columns: bookings and blocks as bars, every free night
+    with its price (after per-night rules) and minimum stay.
+
+    Seven queries whatever the number of properties and days: the matching property ids, the page's
+    properties, the ones the user may change, bookings, blocks, pricing rules, available ranges."""
+    from django.db.models import Q
+
     end = start + timedelta(days=days)
     props_qs = Property.objects.visible_to(user).order_by("name", "id")
     if property_ids is not None:
         props_qs = props_qs.filter(pk__in=property_ids)
-    props = list(props_qs)
+    if search:
+        props_qs = props_qs.filter(Q(name__icontains=search) | Q(city__icontains=search))
+    all_ids = list(props_qs.values_list("pk", flat=True))
+    pages = max(1, -(-len(all_ids) // page_size))
+    page = min(max(1, page), pages)
+    page_ids = all_ids[(page - 1) * page_size : page * page_size]
+    props = list(Property.objects.filter(pk__in=page_ids).order_by("name", "id")) if page_ids else []
     ids = [p.pk for p in props]
     managed = set(Property.objects.managed_by(user).filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
     bookings: dict[int, list[Booking]] = {pid: [] for pid in ids}
@@ -168,7 +193,15 @@ def tape_chart(*, user: Any, start: date, days: int, property_ids: list[int] | N
             row.cells.append(nights[cursor])
             cursor += timedelta(days=1)
         rows.append(row)
-    return TapeChart(start=start, end=end, days=[start + timedelta(days=i) for i in range(days)], rows=rows)
+    return TapeChart(
+        start=start,
+        end=end,
+        days=[start + timedelta(days=i) for i in range(days)],
+        rows=rows,
+        total=len(all_ids),
+        page=page,
+        pages=pages,
+    )
 
 
 def night_values(*, prop: Property, start: date, end: date) -> dict[str, Any]:

@@ -89,7 +89,13 @@ def calendar_view(site):
     def view(request):
         today = timezone.localdate()
         view_name, start, days = _window(request.GET, today)
-        chart = selectors.tape_chart(user=request.user, start=start, days=days)
+        search = (request.GET.get("q") or "").strip()[:100].replace("\x00", "")
+        try:
+            page = int(request.GET.get("page") or 1)
+        except ValueError:
+            page = 1
+        chart = selectors.tape_chart(user=request.user, start=start, days=days, search=search, page=page)
+        keep = {"view": view_name, "start": start.isoformat(), "q": search}
         months = []
         for d in chart.days:
             if not months or months[-1][0] != (d.year, d.month):
@@ -103,9 +109,12 @@ def calendar_view(site):
             "view": view_name,
             "views": [(key, label) for key, (label, _) in VIEWS.items()],
             "months": [{"first": first, "span": span} for _, first, span in months],
-            "prev_url": _calendar_url(view=view_name, start=_shift(view_name, start, days, -1).isoformat()),
-            "next_url": _calendar_url(view=view_name, start=_shift(view_name, start, days, 1).isoformat()),
-            "today_url": _calendar_url(view=view_name),
+            "prev_url": _calendar_url(**{**keep, "start": _shift(view_name, start, days, -1).isoformat()}),
+            "next_url": _calendar_url(**{**keep, "start": _shift(view_name, start, days, 1).isoformat()}),
+            "today_url": _calendar_url(view=view_name, q=search),
+            "search": search,
+            "prev_page_url": _calendar_url(**keep, page=chart.page - 1) if chart.page > 1 else "",
+            "next_page_url": _calendar_url(**keep, page=chart.page + 1) if chart.page < chart.pages else "",
             "month_value": start.strftime("%Y-%m"),
             "edit_url": reverse("admin:backoffice_calendar_edit"),
             "sources": SOURCE_LABELS,

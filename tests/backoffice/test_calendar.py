@@ -286,3 +286,19 @@ def test_anonymous_and_non_staff_are_sent_to_the_login(client, prop):
     user = UserFactory(username="guesty", is_staff=False)
     client.force_login(user)
     assert client.get(reverse(CAL)).status_code == 302
+
+
+@pytest.mark.django_db
+def test_many_properties_are_paged_and_found_by_name_or_city(client, alice, bob_prop):
+    for i in range(55):
+        PropertyFactory(owner=alice, name=f"Flat {i:02d}", city="Hamburg" if i == 7 else "Berlin")
+    client.force_login(alice)
+    first = client.get(reverse(CAL)).content.decode()
+    assert first.count('class="bo-row') == 50 and "Page 1 of 2 (55 properties)" in first
+    second = client.get(reverse(CAL) + "?page=2").content.decode()
+    assert second.count('class="bo-row') == 5 and "Flat 54" in second
+    assert client.get(reverse(CAL) + "?page=99").content.decode().count('class="bo-row') == 5  # the last page
+    assert client.get(reverse(CAL) + "?page=x").status_code == 200
+    found = client.get(reverse(CAL) + "?q=hamburg").content.decode()
+    assert found.count('class="bo-row') == 1 and "Flat 07" in found and "cal-pager" not in found
+    assert client.get(reverse(CAL) + "?q=Cabin").content.decode().count('class="bo-row') == 0  # bob's: not found
