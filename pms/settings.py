@@ -339,6 +339,11 @@ ICAL_MAX_EVENTS = env.int("ICAL_MAX_EVENTS", default=5000)  # events per feed af
 ICAL_EMPTY_RELEASE_FETCHES = env.int("ICAL_EMPTY_RELEASE_FETCHES", default=4)
 ICAL_EMPTY_RELEASE_HOURS = env.float("ICAL_EMPTY_RELEASE_HOURS", default=24.0)
 
+# --- FeWo-direkt / Vrbo (feeds we host, booking requests; apps.channels.vrbo) --------------------
+VRBO_FEED_DAYS = env.int("VRBO_FEED_DAYS", default=730)  # days the availability and rate documents cover (max 1096)
+VRBO_STALE_MINUTES = env.int("VRBO_STALE_MINUTES", default=60)  # alert when a changed feed is unread this long
+VRBO_SIM_CRAWL_SECONDS = env.int("VRBO_SIM_CRAWL_SECONDS", default=60)  # the simulator's crawl interval (demo)
+
 
 # --- Integrator API (/api/v1, apps.api) -------------------------------------------------------
 REST_FRAMEWORK = {

@@ -27,3 +27,4 @@ CHANNEL_RETRY_BASE_SECONDS = 0.2
 CHANNEL_BREAKER_COOLDOWN_SECONDS = 2.0
 CHANNEL_HTTP_TIMEOUT = 3.0
 ALLOW_PRIVATE_HOSTS = True
+VRBO_SIM_CRAWL_SECONDS = 1  # the Vrbo simulator crawls every second in tests (benchmark crawl lag)

@@ -20,6 +20,7 @@ urlpatterns = [
     path("webhooks/", include("apps.channels.urls")),
     path("ical/", include("apps.channels.ical_urls")),
     path("invoices/<str:reference>/<int:number>.pdf", ledger_views.guest_invoice, name="guest_invoice"),
+    path("vrbo/", include("apps.channels.vrbo_urls")),  # FeWo-direkt / Vrbo: feeds it crawls, booking requests
     path("", include("apps.storefront.urls")),
 ]
 

@@ -118,7 +118,10 @@ def _serve() -> tuple[Any, str]:
     from django.urls import include, path
 
     class SimulatorURLs:  # the URLconf of this server: just the simulators
-        urlpatterns = [path("sandbox/", include("apps.sandbox.urls"))]
+        urlpatterns = [
+            path("sandbox/", include("apps.sandbox.urls")),
+            path("vrbo/", include("apps.channels.vrbo_urls")),  # the feeds the Vrbo simulator crawls
+        ]
 
     class Handler(WSGIHandler):
         def get_response(self, request):
@@ -276,6 +279,7 @@ SYNC_PROBES: dict[str, str] = {
     "expedia": "apps.sandbox.expedia.SyncProbe",
     "airbnb": "apps.sandbox.airbnb.SyncProbe",
     "google_vr": "apps.sandbox.google_vr.SyncProbe",
+    "fewo_direkt": "apps.sandbox.vrbo.SyncProbe",
 }
 
 
@@ -509,6 +513,10 @@ def run_sync_benchmark(
         )
         inbound_subject = new_subject(len(subjects))
         result.update(_inbound(reservations=reservations, subject=inbound_subject, worker=running, log=log))
+        for platform, probe in platform_probes.items():  # a probe's own further figures, measured last
+            if hasattr(probe, "report"):
+                conns = [s.connections[platform] for s in subjects]
+                result["platforms"][platform].update(probe.report(connections=conns, log=log))
         result.update(worker=worker, properties_created=len(subjects))
         return result
 

@@ -349,3 +349,6 @@ class ReconciliationRunAdmin(_ReadOnly):
         "triggered_by",
     )
     inlines = [ReconciliationItemInline]
+
+
+from . import admin_vrbo  # noqa: E402,F401  (Vrbo: feed status and the log of feed reads)

@@ -11,6 +11,8 @@ OWNER_PERMISSIONS = {
     "reconciliationrun": ["view"],
     "reconciliationitem": ["view"],
     "airbnbrequest": ["view", "change"],  # change = accept / pre-approve / decline
+    "vrbofeedstatus": ["view"],  # Vrbo: "last read your availability N minutes ago"
+    "vrbofeedread": ["view"],  # Vrbo: every read of the feeds we host
 }
 
 

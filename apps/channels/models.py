@@ -139,8 +139,14 @@ class ChannelConnection(models.Model):
 
     @builtins.property
     def pushes(self) -> bool:
-        """Whether outbound calendar pushes go to this connection (iCal feeds are pulled by the platform)."""
-        return self.platform != Platform.ICAL
+        """Whether outbound calendar pushes go to this connection (iCal feeds and Vrbo's are read by the
+        platform: their adapters say ``supports_push = False``)."""
+        from .adapters import adapter_class
+
+        if self.platform == Platform.ICAL:
+            return False
+        cls = adapter_class(self.platform)
+        return cls is None or cls.supports_push
 
 
 class Delivery(models.Model):
@@ -273,6 +279,7 @@ class ChannelAlert(models.Model):
         INBOUND_FAILED = "inbound_failed", "Inbound message failed"
         ID_COLLISION = "id_collision", "Reservation id also held by another property"
         FEED_EMPTY = "feed_empty", "iCal feed suddenly empty (nothing released)"
+        FEED_STALE = "feed_stale", "A platform has not read a changed feed"
 
     property = models.ForeignKey(
         "properties.Property", on_delete=models.CASCADE, null=True, blank=True, related_name="channel_alerts"
@@ -351,3 +358,4 @@ class ReconciliationItem(models.Model):
 
 from .models_airbnb import AirbnbRequest  # noqa: E402,F401  (Airbnb requests to book and inquiries)
 from .models_ical import IcalFeedState  # noqa: E402,F401  (iCal import: empty-feed runs)
+from .models_vrbo import VrboFeedRead  # noqa: E402,F401  (Vrbo: every crawl of the feeds we host)

@@ -39,11 +39,16 @@ def calendar_states(*, prop: Any, start: date, end: date) -> list[DayState]:
 
 
 def push_connections(*, property_id: int) -> list[ChannelConnection]:
-    return list(
+    """Connections that outbound deliveries go to (not iCal feeds, not platforms that read feeds we
+    host, such as Vrbo: their adapter says ``supports_push = False``)."""
+    from .adapters import adapter_class
+
+    conns = (
         ChannelConnection.objects.filter(property_id=property_id, sync_enabled=True)
         .exclude(platform="ical")
         .order_by("id")
     )
+    return [c for c in conns if (cls := adapter_class(c.platform)) is None or cls.supports_push]
 
 
 def due_delivery_ids(*, now, limit: int = 200) -> list[int]:

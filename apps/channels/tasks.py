@@ -88,3 +88,11 @@ def import_ical_feeds() -> object:
     from . import ical
 
     return ical.import_all_feeds()
+
+
+@shared_task(name="channels.vrbo_staleness", acks_late=True, ignore_result=True)
+def vrbo_staleness() -> int:
+    """Alert when Vrbo has not read a changed availability feed for ``VRBO_STALE_MINUTES``."""
+    from .vrbo import staleness_check
+
+    return len(staleness_check())

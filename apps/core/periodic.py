@@ -19,6 +19,8 @@ PERIODIC_TASKS: list[dict] = [
         "run_at_start": True,
     },
     {"name": "Channels: daily reconciliation", "task": "channels.reconcile_all", "crontab": ("30", "3")},
+    {"name": "Channels: Vrbo feed staleness", "task": "channels.vrbo_staleness", "every_seconds": 60},
+    {"name": "Sandbox: Vrbo simulator crawls due", "task": "sandbox.vrbo_crawl_due", "every_seconds": 5},
     {"name": "Purge old Idempotency-Key records", "task": "api.purge_idempotency_records", "every_seconds": 3600},
     {"name": "Payments: cancel stale intents, settle, retry refunds", "task": "payments.sweep", "every_seconds": 120},
     {"name": "Back office: owner notifications", "task": "backoffice.send_notifications", "every_seconds": 20},

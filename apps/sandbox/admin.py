@@ -135,5 +135,6 @@ class SimRequestAdmin(StaffOnly):
 from . import (  # noqa: E402
     admin_expedia,  # noqa: F401  (the Expedia EQC simulator)
     admin_google_vr,  # noqa: F401  (the Google Vacation Rentals simulator)
+    admin_vrbo,  # noqa: F401  (the Vrbo simulator's admin)
 )
 from .admin_airbnb import AirbnbReservationAdmin  # noqa: E402,F401  (the Airbnb simulator)

@@ -7,4 +7,5 @@ urlpatterns: list = [
     path("expedia/", include("apps.sandbox.expedia_urls")),
     path("google/", include("apps.sandbox.google_vr_urls")),
     path("airbnb/", include("apps.sandbox.airbnb_urls")),
+    path("vrbo/", include("apps.sandbox.vrbo_urls")),
 ]

@@ -81,6 +81,14 @@ def test_fresh_demo_is_clean_and_seeding_again_changes_nothing(live_server, sett
         assert result.ok and result.created == ["demo-airbnb-1@airbnb.com"] and not result.conflicts
         assert not ChannelAlert.objects.exists()
 
+        # FeWo-direkt: the simulator crawls the second home's feeds (every read answered, nothing stale).
+        from apps.sandbox import vrbo as vrbo_sim
+        from apps.sandbox.models.vrbo import VrboSimListing
+
+        crawl = vrbo_sim.crawl(VrboSimListing.objects.get(listing_external_id="FEWO-DEMO-1"), trigger="test")
+        assert crawl.error == "" and crawl.fetched == 9, crawl.reads
+        assert ChannelConnection.objects.get(platform="fewo_direkt").property == feed.property
+
         # Drawn photos: three per home, files on disk, different between homes.
         svgs = set()
         for photo in PropertyPhoto.objects.select_related("property"):

@@ -30,6 +30,7 @@ ADAPTERS: dict[str, str] = {
     "airbnb": "apps.channels.adapters.airbnb.AirbnbAdapter",
     "ical": "apps.channels.adapters.ical.ICalAdapter",
     "google_vr": "apps.channels.adapters.google_vr.GoogleVRAdapter",
+    "fewo_direkt": "apps.channels.adapters.vrbo.VrboAdapter",
 }
 
 

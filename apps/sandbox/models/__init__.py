@@ -13,4 +13,5 @@ from . import (
     airbnb,  # noqa: E402,F401  (the Airbnb simulator's models)
     expedia,  # noqa: E402,F401  (the Expedia EQC simulator's models)
     google_vr,  # noqa: E402,F401  (the Google Vacation Rentals simulator's models)
+    vrbo,  # noqa: E402,F401  (the Vrbo / FeWo-direkt simulator's models)
 )

@@ -249,6 +249,9 @@ class Command(BaseCommand):
         # Airbnb feed takes free dates, so a fresh demo opens without differences or conflicts.
         self._channels([p for p, _ in created_props])
         seed_demo_google_vr(created_props[0][0])  # the first home is listed on Google Vacation Rentals too
+        from apps.sandbox.vrbo import seed_demo_vrbo  # FeWo-direkt: the simulator crawls this home's feeds
+
+        seed_demo_vrbo(created_props[1][0])
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {Property.objects.count()} properties, {Booking.objects.count()} bookings "
