@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from apps.core.admin_mixins import OwnerScopedAdmin
 from apps.core.errors import DomainError
@@ -104,7 +105,7 @@ class AvailabilityBlockAdmin(OwnerScopedAdmin):
         for pk in queryset.values_list("pk", flat=True):
             services.block_delete(block_id=pk)
 
-    @admin.action(description="Delete selected blocks (frees the dates)", permissions=["delete"])
+    @admin.action(description=gettext_lazy("Delete selected blocks (frees the dates)"), permissions=["delete"])
     def delete_blocks(self, request, queryset):
         deleted = 0
         for pk in queryset.values_list("pk", flat=True):

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
+from django.utils.translation import gettext_lazy
 
 from apps.availability import calendar
 from apps.core.admin_mixins import OwnerScopedAdmin
@@ -120,19 +121,19 @@ class BookingAdmin(OwnerScopedAdmin):
         "updated_at",
     )
 
-    @admin.display(description="Price breakdown")
+    @admin.display(description=gettext_lazy("Price breakdown"))
     def price_breakdown(self, obj):
         return admin_display.price_breakdown(obj)
 
-    @admin.display(description="Contact given with the booking")
+    @admin.display(description=gettext_lazy("Contact given with the booking"))
     def contact(self, obj):
         return admin_display.contact(obj)
 
-    @admin.display(description="Channel messages")
+    @admin.display(description=gettext_lazy("Channel messages"))
     def channel_messages(self, obj):
         return admin_display.channel_messages(obj)
 
-    @admin.display(description="Payments and refunds")
+    @admin.display(description=gettext_lazy("Payments and refunds"))
     def payments(self, obj):
         return admin_display.payments(obj)
 
@@ -209,19 +210,19 @@ class BookingAdmin(OwnerScopedAdmin):
         for text in failed:
             self.message_user(request, text, messages.ERROR)
 
-    @admin.action(description="Confirm selected bookings", permissions=["change"])
+    @admin.action(description=gettext_lazy("Confirm selected bookings"), permissions=["change"])
     def action_confirm(self, request, queryset):
         self._run(request, queryset, services.booking_confirm, "confirmed", source="admin")
 
-    @admin.action(description="Check in selected bookings", permissions=["change"])
+    @admin.action(description=gettext_lazy("Check in selected bookings"), permissions=["change"])
     def action_check_in(self, request, queryset):
         self._run(request, queryset, services.booking_check_in, "checked in", source="admin")
 
-    @admin.action(description="Check out selected bookings", permissions=["change"])
+    @admin.action(description=gettext_lazy("Check out selected bookings"), permissions=["change"])
     def action_check_out(self, request, queryset):
         self._run(request, queryset, services.booking_check_out, "checked out", source="admin")
 
-    @admin.action(description="Cancel selected bookings (and refund)…", permissions=["change"])
+    @admin.action(description=gettext_lazy("Cancel selected bookings (and refund)…"), permissions=["change"])
     def action_cancel(self, request, queryset):
         """First a page with what each refund choice gives back per booking; then cancel and refund."""
         from apps.payments import services as payment_services

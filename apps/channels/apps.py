@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy
 
 #: model -> permissions owners (and co-hosts, staff) get; rows are still narrowed by visible_to.
 OWNER_PERMISSIONS = {
@@ -37,7 +38,7 @@ def grant_channel_permissions(**_: object) -> None:
 class ChannelsConfig(AppConfig):
     name = "apps.channels"
     label = "channels"
-    verbose_name = "Channel manager"
+    verbose_name = gettext_lazy("Channel manager")
 
     def ready(self) -> None:
         post_migrate.connect(grant_channel_permissions, dispatch_uid="channels.grant_permissions")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.utils.translation import gettext_lazy
 
 from apps.core.admin_mixins import OwnerScopedAdmin
 from apps.core.errors import DomainError
@@ -64,7 +65,7 @@ class PaymentAdmin(ReadOnlyMixin, OwnerScopedAdmin):
         # The change page is read-only; "change" is the permission the actions need.
         return super().has_change_permission(request, obj)
 
-    @admin.action(description="Re-read selected payments from Stripe", permissions=["change"])
+    @admin.action(description=gettext_lazy("Re-read selected payments from Stripe"), permissions=["change"])
     def action_sync(self, request, queryset):
         for payment in queryset:
             try:
@@ -73,7 +74,7 @@ class PaymentAdmin(ReadOnlyMixin, OwnerScopedAdmin):
                 self.message_user(request, f"{payment.intent_id}: {exc}", messages.ERROR)
         self.message_user(request, "Payments re-read from Stripe.", messages.SUCCESS)
 
-    @admin.action(description="Refund the rest of the selected payments", permissions=["change"])
+    @admin.action(description=gettext_lazy("Refund the rest of the selected payments"), permissions=["change"])
     def action_refund_rest(self, request, queryset):
         for payment in queryset:
             amount = payment.refundable

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy
 
 
 def grant_payment_permissions(**_: object) -> None:
@@ -27,7 +28,7 @@ def grant_payment_permissions(**_: object) -> None:
 class PaymentsConfig(AppConfig):
     name = "apps.payments"
     label = "payments"
-    verbose_name = "Payments"
+    verbose_name = gettext_lazy("Payments")
 
     def ready(self) -> None:
         post_migrate.connect(grant_payment_permissions, sender=self, dispatch_uid="payments_grant_permissions")

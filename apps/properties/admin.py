@@ -4,6 +4,7 @@ from django.http import Http404
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy
 from guardian.admin import GuardedModelAdminMixin
 
 from apps.core.admin_mixins import OwnerScopedAdmin, OwnerScopedInline, _valid_pk
@@ -38,12 +39,12 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
     fieldsets = (
         (None, {"fields": ("owner", "name", "slug", "status", "description", "house_rules")}),
         (
-            "Location",
+            gettext_lazy("Location"),
             {"fields": ("street", "postal_code", "city", "region", "country", "latitude", "longitude", "timezone")},
         ),
-        ("Capacity", {"fields": ("max_guests", "bedrooms", "bathrooms", "amenities")}),
+        (gettext_lazy("Capacity"), {"fields": ("max_guests", "bedrooms", "bathrooms", "amenities")}),
         (
-            "Prices and rules",
+            gettext_lazy("Prices and rules"),
             {
                 "fields": (
                     "base_price",
@@ -59,12 +60,12 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
                 ),
             },
         ),
-        ("Calendar export (iCal)", {"fields": ("ical_export",)}),
-        ("Booking widget for your own website", {"fields": ("booking_widget",)}),
-        ("Timestamps", {"fields": ("created_at", "updated_at")}),
+        (gettext_lazy("Calendar export (iCal)"), {"fields": ("ical_export",)}),
+        (gettext_lazy("Booking widget for your own website"), {"fields": ("booking_widget",)}),
+        (gettext_lazy("Timestamps"), {"fields": ("created_at", "updated_at")}),
     )
 
-    @admin.display(description="Export URL")
+    @admin.display(description=gettext_lazy("Export URL"))
     def ical_export(self, obj: Property | None) -> str:
         """The property's iCal feed for platforms that import one, with copy and regenerate (revokes it)."""
         if obj is None or not obj.pk:
@@ -83,7 +84,7 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
             regenerate,
         )
 
-    @admin.display(description="Snippet")
+    @admin.display(description=gettext_lazy("Snippet"))
     def booking_widget(self, obj: Property | None) -> str:
         """The embeddable booking widget (spec 2.2): calendar and price, "Book now" opens our checkout."""
         if obj is None or not obj.pk:
@@ -148,7 +149,8 @@ class PropertyAdmin(GuardedModelAdminMixin, OwnerScopedAdmin):
         return to_delete, model_count, perms_needed, protected
 
     @admin.action(
-        description="Archive selected properties (off sale here and on every channel)", permissions=["change"]
+        description=gettext_lazy("Archive selected properties (off sale here and on every channel)"),
+        permissions=["change"],
     )
     def action_archive(self, request, queryset):
         done = 0

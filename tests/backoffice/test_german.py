@@ -25,3 +25,15 @@ def test_back_office_pages_in_german(client, alice, prop):
     assert "Erste Nacht" in edit and "Diese Nächte sperren (Eigennutzung)" in edit
     english = client.get(reverse("admin:backoffice_calendar"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Earlier" in english and "Früher" not in english
+
+
+@pytest.mark.django_db
+def test_admin_app_names_actions_and_sections_in_german(client, alice, prop):
+    client.force_login(alice)
+    de = {"HTTP_ACCEPT_LANGUAGE": "de"}
+    index = client.get(reverse("admin:index"), **de).content.decode()
+    assert "Unterkünfte" in index and "Verfügbarkeit &amp; Preise" in index
+    bookings = client.get(reverse("admin:bookings_booking_changelist"), **de).content.decode()
+    assert "Ausgewählte Buchungen bestätigen" in bookings and "Ausgewählte Buchungen einchecken" in bookings
+    change = client.get(reverse("admin:properties_property_change", args=[prop.pk]), **de).content.decode()
+    assert "Kalenderexport (iCal)" in change and "Preise und Regeln" in change and "Lage" in change
