@@ -11,7 +11,9 @@ One push of [start, end) sends, in this order, each as its own message:
    Departure, advance-booking offsets) and ``OTA_HotelRateAmountNotifRQ`` (``BaseByGuestAmts`` per guest
    count with ``AmountBeforeTax``, ``NotifType="Overlay"``) -> ``ota/hotel_*_notif``.
 
-``InvTypeCode`` equals ``HotelCode`` (the listing id). Every message carries a unique id (``EchoToken``
+A short push (under ``FULL_PUSH_DAYS``: a booking, a block) leaves out 1.–3. when Google acknowledged the
+same content within ``DIGEST_SECONDS``; a long one (sync now, a price change, reconciliation) always sends
+them. ``InvTypeCode`` equals ``HotelCode`` (the listing id). Every message carries a unique id (``EchoToken``
 or ``id``) and a timestamp. **Ordering**: the pushes of one connection are serialised by a Redis lock,
 each takes a timestamp strictly later than the connection's previous one, and the core's state is read
 *after* taking it, so whatever message Google holds last (it applies messages in timestamp order) carries
@@ -28,6 +30,7 @@ rate-limited, 5xx -> retryable; ``Errors/Error`` codes ``MESSAGE_TOO_OLD`` / ``T
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 import time
@@ -46,6 +49,8 @@ logger = logging.getLogger(__name__)
 MESSAGES_PER_SECOND = 400  # Google's documented limit per partner account
 MAX_MESSAGE_AGE = timedelta(hours=24)
 LOCK_SECONDS = 60
+FULL_PUSH_DAYS = 28  # a push this long always re-sends the property-level messages
+DIGEST_SECONDS = 6 * 3600  # and a short push re-sends them at least this often
 AUTH_CODES = {"NOT_AUTHORIZED"}
 RETRYABLE_CODES = {"MESSAGE_TOO_OLD", "TRY_AGAIN"}
 
@@ -230,11 +235,25 @@ class Messages:
                 )
         return _xml(root)
 
-    def all(self, *, start: date, end: date) -> list[tuple[str, bytes]]:
+    def property_digests(self) -> dict[str, str]:
+        """A digest of what each property-level message says (ids and timestamps left out)."""
+        s = self.state
+        content = {
+            "Transaction": (s.hotel_id, s.name, s.capacity, s.timezone),
+            "TaxFeeInfo": (s.hotel_id, s.currency, repr(s.taxes), repr(s.fees)),
+            "Promotions": (s.hotel_id, repr(s.promotions)),
+        }
+        return {kind: hashlib.sha256(repr(value).encode()).hexdigest()[:32] for kind, value in content.items()}
+
+    def all(self, *, start: date, end: date, skip: frozenset[str] = frozenset()) -> list[tuple[str, bytes]]:
         out = [
-            ("Transaction", self.transaction()),
-            ("TaxFeeInfo", self.tax_fee_info()),
-            ("Promotions", self.promotions()),
+            (kind, build())
+            for kind, build in (
+                ("Transaction", self.transaction),
+                ("TaxFeeInfo", self.tax_fee_info),
+                ("Promotions", self.promotions),
+            )
+            if kind not in skip
         ]
         days = [d for d in self.state.days if start <= d.day < end]
         for chunk in month_chunks(days):
@@ -291,6 +310,23 @@ class GoogleVRAdapter(ChannelAdapter):
         stamp = int(chredis.client().eval(_NEXT_STAMP, 1, key, now_us))
         return datetime.fromtimestamp(stamp / 1_000_000, tz=UTC)
 
+    def _digest_key(self, kind: str) -> str:
+        from apps.channels import redis as chredis
+
+        return chredis.key("google_vr", "sent", self.connection.pk, kind)
+
+    def _unchanged(self, digests: dict[str, str]) -> frozenset[str]:
+        from apps.channels import redis as chredis
+
+        kinds = list(digests)
+        held = chredis.client().mget([self._digest_key(kind) for kind in kinds])
+        return frozenset(kind for kind, value in zip(kinds, held, strict=True) if value == digests[kind])
+
+    def _remember(self, kind: str, digest: str) -> None:
+        from apps.channels import redis as chredis
+
+        chredis.client().set(self._digest_key(kind), digest, ex=DIGEST_SECONDS)
+
     def _take_message_token(self) -> None:
         from apps.channels import ratelimit
         from apps.channels import redis as chredis
@@ -341,10 +377,17 @@ class GoogleVRAdapter(ChannelAdapter):
             # The state is read after the timestamp is taken (see the module docstring).
             state = push_state(connection=self.connection, start=start, end=end)
             messages = Messages(state=state, ts=ts, push_id=f"{self.connection.pk}-{secrets.token_hex(6)}")
-            for kind, body in messages.all(start=start, end=end):
+            digests = messages.property_digests()
+            # A short push (a booking, a block) leaves out property data, taxes and promotions that Google
+            # already acknowledged unchanged; a long one (sync now, a price change, the daily
+            # reconciliation) always sends them.
+            skip = frozenset() if (end - start).days >= FULL_PUSH_DAYS else self._unchanged(digests)
+            for kind, body in messages.all(start=start, end=end, skip=skip):
                 if timezone.now() - ts > MAX_MESSAGE_AGE:
                     raise AdapterError("The push took longer than 24 hours; it is re-read.", kind=ErrorKind.RETRYABLE)
                 status, ms, warnings = self._send(kind, body)
+                if kind in digests:
+                    self._remember(kind, digests[kind])
                 result.http_status = status
                 result.latency_ms += ms
                 result.requests += 1
@@ -368,7 +411,7 @@ class GoogleVRAdapter(ChannelAdapter):
         return {}
 
     def request_cost(self, days: list[DayState]) -> int:
-        return 3 + 3 * len(month_chunks(days))
+        return 3 + 3 * len(month_chunks(days))  # at most
 
     def test_connection(self) -> str:
         """Google has no read call for partners; an empty overlay of property data proves the address

@@ -72,3 +72,14 @@ def google(live_server, alice, gprop):
     account = sim_account(live_server, owner=alice)
     assert sim.fetch_feed(account)["listed"] == ["alice-1"]
     return conn
+
+
+def forget_sent() -> None:
+    """Forget which property-level messages Google acknowledged (the next push sends them all)."""
+    from django.conf import settings
+
+    from apps.channels import redis as chredis
+
+    client = chredis.client()
+    for key in client.scan_iter(f"{settings.CHANNEL_REDIS_PREFIX}:google_vr:sent:*"):
+        client.delete(key)

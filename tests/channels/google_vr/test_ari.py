@@ -19,7 +19,7 @@ from apps.sandbox.models import SimFault, SimRequest
 from apps.sandbox.models.google_vr import GoogleAccount, GoogleDay, GoogleListing, GoogleMessage
 from tests.factories import PropertyFactory, future
 
-from .conftest import PARTNER, google_connection
+from .conftest import PARTNER, forget_sent, google_connection
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -60,6 +60,7 @@ def test_push_sends_google_shapes_and_the_simulator_keeps_them(google, gprop):
     gprop.save()
     _book(gprop, start=6, nights=2)  # the adapter pushes the core's state, whatever the days it is given
     SimRequest.objects.all().delete()
+    forget_sent()
     days = [DayState(day=future(5) + timedelta(days=i), available=True) for i in range(2)]
     result = get_adapter(google).push_calendar(days)
     assert result.http_status == 200 and result.requests == 6
@@ -182,3 +183,20 @@ def test_real_worker_direct_booking_closes_dates_on_google(google, gprop, celery
     while time.monotonic() < deadline and not _closed(google, 10, 3):
         time.sleep(0.1)
     assert _closed(google, 10, 3), "the worker did not close the dates on the Google simulator"
+
+
+def test_short_pushes_leave_out_unchanged_property_messages(google, gprop):
+    kinds = lambda: sorted(r.path.rsplit("/", 1)[-1] for r in SimRequest.objects.filter(simulator="google_vr"))  # noqa: E731
+    get_adapter(google).push_calendar([DayState(day=future(2), available=True)])
+    SimRequest.objects.all().delete()
+    _book(gprop, start=10, nights=2)  # a short push: property data, taxes and promotions are known to Google
+    assert kinds() == ["hotel_avail_notif", "hotel_inv_count_notif", "hotel_rate_amount_notif"]
+    assert _closed(google, 10, 2)
+    SimRequest.objects.all().delete()
+    # A changed fee is sent with the next push, and a long push always sends everything.
+    availability_services.pricing_rule_create(
+        property_id=gprop.pk, name="Tax", rule_type="tax_percentage", adjustment_type="percentage",
+        adjustment_value=Decimal("5"), conditions={},
+    )  # fmt: skip
+    assert {"property_data", "taxes", "promotions"} <= set(kinds())
+    assert GoogleListing.objects.get(hotel_id="alice-1").taxes[0]["Type"] == "percent"
