@@ -200,3 +200,36 @@ def test_short_pushes_leave_out_unchanged_property_messages(google, gprop):
     )  # fmt: skip
     assert {"property_data", "taxes", "promotions"} <= set(kinds())
     assert GoogleListing.objects.get(hotel_id="alice-1").taxes[0]["Type"] == "percent"
+
+
+def test_concurrent_pushes_of_one_connection_reach_google_in_timestamp_order(google, gprop, settings):
+    """Pushes of one connection from several workers at once are serialised: Google receives their
+    messages in the order of their timestamps, so it never has to drop (or apply) an older one late."""
+    import threading
+
+    settings.CHANNEL_HTTP_TIMEOUT = 30  # a loaded test machine must not turn this into a timeout test
+
+    from django.db import connections
+
+    errors = []
+
+    def push(n: int) -> None:
+        try:
+            for i in range(3):
+                get_adapter(google).push_calendar([DayState(day=future(20 + n + i), available=True)])
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=push, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    received = list(GoogleMessage.objects.order_by("id").values_list("timestamp", "status"))
+    assert len(received) >= 12 * 3
+    stamps = [ts for ts, _ in received]
+    assert stamps == sorted(stamps)  # arrival order == timestamp order
+    assert {status for _, status in received} == {GoogleMessage.Status.APPLIED}
