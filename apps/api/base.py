@@ -215,3 +215,24 @@ def reject_nul(value: Any) -> Any:
         for v in value:
             reject_nul(v)
     return value
+
+
+class CurrencyAmountsMixin:
+    """Amounts in the answer with the decimals their currency has: two as always, three for the
+    three-decimal currencies (KWD, BHD, OMR, JOD, TND, ...), whose columns keep three since issue 11."""
+
+    money_fields: tuple[str, ...] = ()
+
+    def to_representation(self, instance):
+        from decimal import Decimal
+
+        from apps.core.money import minor_units
+
+        data = super().to_representation(instance)
+        currency = getattr(instance, "currency", "") or ""
+        places = 3 if minor_units(currency) == 3 else 2
+        for name in self.money_fields:
+            value = getattr(instance, name, None)
+            if name in data and value is not None:
+                data[name] = f"{Decimal(value):.{places}f}"
+        return data

@@ -10,7 +10,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from apps.api import idempotency
-from apps.api.base import ApiViewSet, q_choice, q_date, q_int, q_str, validate_api_date
+from apps.api.base import ApiViewSet, CurrencyAmountsMixin, q_choice, q_date, q_int, q_str, validate_api_date
 from apps.api.schema import IDEMPOTENCY_PARAMETER, error_example
 from apps.core.tenancy import is_pms_staff
 from apps.properties.models import Property
@@ -155,7 +155,8 @@ class GuestWriteSerializer(serializers.Serializer):
         return value
 
 
-class BookingSerializer(serializers.ModelSerializer):
+class BookingSerializer(CurrencyAmountsMixin, serializers.ModelSerializer):
+    money_fields = ("total_price",)
     guest = GuestSerializer(read_only=True, allow_null=True)  # a hold or channel booking may have no guest
     property_name = serializers.CharField(source="property.name", read_only=True)
     nights = serializers.IntegerField(read_only=True)

@@ -6,7 +6,7 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
-from apps.api.base import ApiViewSet, q_choice, q_int
+from apps.api.base import ApiViewSet, CurrencyAmountsMixin, q_choice, q_int
 from apps.api.schema import error_example
 
 from .models import Payment, Refund
@@ -34,14 +34,17 @@ PAYMENT_EXAMPLE = {
 }
 
 
-class RefundSerializer(serializers.ModelSerializer):
+class RefundSerializer(CurrencyAmountsMixin, serializers.ModelSerializer):
+    money_fields = ("amount",)
+
     class Meta:
         model = Refund
         fields = ["id", "kind", "amount", "currency", "status", "reason", "created_at"]
         read_only_fields = fields
 
 
-class PaymentSerializer(serializers.ModelSerializer):
+class PaymentSerializer(CurrencyAmountsMixin, serializers.ModelSerializer):
+    money_fields = ("amount", "amount_received", "amount_refunded")
     booking_reference = serializers.CharField(source="booking.reference", read_only=True)
     refunds = RefundSerializer(many=True, read_only=True)
 

@@ -30,11 +30,11 @@ class Payment(models.Model):
     intent_id = models.CharField(max_length=255, unique=True, help_text="Stripe PaymentIntent id (pi_...).")
     client_secret = models.CharField(max_length=255, blank=True, default="", editable=False)
     idempotency_key = models.CharField(max_length=255, unique=True)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    amount = models.DecimalField(max_digits=13, decimal_places=3)  # 3 decimals: KWD, BHD, OMR, JOD, TND
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=32, choices=Status.choices, default=Status.REQUIRES_PAYMENT_METHOD)
-    amount_received = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    amount_refunded = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
+    amount_received = models.DecimalField(max_digits=13, decimal_places=3, default=Decimal("0"))
+    amount_refunded = models.DecimalField(max_digits=13, decimal_places=3, default=Decimal("0"))
     last_error_code = models.CharField(max_length=64, blank=True, default="")
     last_error = models.TextField(blank=True, default="", help_text="Stripe's message for the last failed attempt.")
     succeeded_at = models.DateTimeField(null=True, blank=True)
@@ -100,7 +100,7 @@ class Refund(models.Model):
     booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="refunds")
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
     kind = models.CharField(max_length=32, choices=Kind.choices)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    amount = models.DecimalField(max_digits=13, decimal_places=3)  # 3 decimals: KWD, BHD, OMR, JOD, TND
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
     reason = models.TextField(help_text="Why the money was given back (shown to staff and owners).")
