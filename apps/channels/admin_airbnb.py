@@ -147,7 +147,7 @@ class AirbnbRequestAdmin(OwnerScopedAdmin):
         "check_out",
         "guests",
         "guest_name",
-        "status",
+        "state",
         "expires_at",
         "booking",
     )
@@ -161,6 +161,12 @@ class AirbnbRequestAdmin(OwnerScopedAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    @admin.display(description="Status", ordering="status")
+    def state(self, obj: AirbnbRequest) -> str:
+        if obj.status in (AirbnbRequest.Status.PENDING, AirbnbRequest.Status.PRE_APPROVED) and obj.lapsed:
+            return "Expired (Airbnb's time to answer has passed)"
+        return obj.get_status_display()
 
     def _answer(self, request, queryset, action: str) -> None:
         for req in queryset:

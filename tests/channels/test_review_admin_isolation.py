@@ -16,6 +16,7 @@ from apps.availability import services as block_services
 from apps.availability.models import PricingRule
 from apps.bookings import services
 from apps.channels.models import (
+    AirbnbRequest,
     ChannelAlert,
     ChannelConnection,
     DeadLetter,
@@ -101,6 +102,15 @@ def bobs(bob, bob_prop, prop):
         ),
         "channels.reconciliationrun": ReconciliationRun.objects.create(
             connection=conn, range_start=future(0), range_end=future(30)
+        ),
+        "channels.airbnbrequest": AirbnbRequest.objects.create(
+            connection=conn,
+            property=bob_prop,
+            kind="request",
+            code="HMBOB00001",
+            check_in=future(30),
+            check_out=future(32),
+            guest_name="Bert",
         ),
         "storefront.review": Review.objects.create(booking=b, rating=4, text="bob review"),
         "api.apitoken": token,
