@@ -35,7 +35,7 @@ from apps.core.errors import unavailable_dependency
 from . import breaker
 from .adapters import get_adapter
 from .adapters.base import AdapterError, ChannelReservation
-from .adapters.expedia import parse_xml
+from .adapters.expedia import MAX_BOOKINGS_PER_ANSWER, parse_xml
 from .inbound import MAX_BODY, PullResult, _finish, _overall, _storable, process_reservation, safe_headers
 from .models import ChannelAlert, ChannelConnection, InboundKey, InboundMessage, Platform
 from .services import alert_create, channel_booking_find, refusal_reclose
@@ -51,6 +51,7 @@ PAYLOADS = {
     "OTA_CancelRQ": ("cancelled", "OTA_CancelRS", "Cancelled"),
 }
 _PASSWORD = re.compile(r'Password="[^"]*"')
+MAX_ROUNDS = 8  # BR calls per poll while Expedia's answers are full
 CONFIRMED_OUTCOMES = {"created", "exists", "changed", "unchanged", "cancelled"}
 
 
@@ -66,25 +67,40 @@ def _reference(booking_id: int | None) -> str:
 
 
 def reservations_pull(*, connection: ChannelConnection) -> PullResult:
+    """One poll: BR, apply, BC; again while Expedia's answer was full (125), a few rounds at most."""
     out = PullResult(connection_id=connection.pk)
     adapter = get_adapter(connection)
     if adapter.reservation_model != "pull":
         return out  # Booking Notification pushes this connection's reservations to us
+    errors: list[str] = []
+    for _round in range(MAX_ROUNDS):
+        allowed, _ = breaker.allow(connection.platform)
+        if not allowed:
+            out.error = "circuit breaker open"
+            return out
+        try:
+            found = adapter.retrieve()
+        except AdapterError as exc:
+            if exc.kind in ("retryable", "rate_limited"):
+                breaker.record_failure(connection.platform)
+            out.error = "; ".join([*errors, str(exc)])
+            ChannelConnection.objects.filter(pk=connection.pk).update(sync_status="error", last_error=str(exc)[:2000])
+            return out
+        breaker.record_success(connection.platform)
+        out.fetched += len(found)
+        errors += _apply_round(connection, adapter, found, out)
+        if len(found) < MAX_BOOKINGS_PER_ANSWER or errors:
+            break
+    out.error = "; ".join(errors)
+    ChannelConnection.objects.filter(pk=connection.pk).update(
+        last_sync_at=timezone.now(), **({"sync_status": "ok", "last_error": ""} if not errors else {})
+    )
+    return out
+
+
+def _apply_round(connection: ChannelConnection, adapter, found: list, out: PullResult) -> list[str]:
+    """Apply one BR answer's transactions in order and confirm them; returns the errors."""
     platform = connection.platform
-    allowed, _ = breaker.allow(platform)
-    if not allowed:
-        out.error = "circuit breaker open"
-        return out
-    try:
-        found = adapter.retrieve()
-    except AdapterError as exc:
-        if exc.kind in ("retryable", "rate_limited"):
-            breaker.record_failure(platform)
-        out.error = str(exc)
-        ChannelConnection.objects.filter(pk=connection.pk).update(sync_status="error", last_error=str(exc)[:2000])
-        return out
-    breaker.record_success(platform)
-    out.fetched = len(found)
     confirmations: list[tuple[str, str, str]] = []
     refused: list[ChannelReservation] = []
     for item in found:
@@ -137,16 +153,12 @@ def reservations_pull(*, connection: ChannelConnection) -> PullResult:
     if confirmations:
         try:
             adapter.confirm(confirmations)
-            out.acked = len(confirmations)
+            out.acked += len(confirmations)
         except AdapterError as exc:  # stays "retrieved" on Expedia: the next pull confirms it again
             errors.append(f"confirm: {exc}")
     for res in refused:  # EQC has no refusal: the booking stays unconfirmed; close the nights again
         refusal_reclose(connection=connection, reservation=res)
-    out.error = "; ".join(errors)
-    ChannelConnection.objects.filter(pk=connection.pk).update(
-        last_sync_at=timezone.now(), **({"sync_status": "ok", "last_error": ""} if not errors else {})
-    )
-    return out
+    return errors
 
 
 # --- push: Booking Notification ---------------------------------------------------------------

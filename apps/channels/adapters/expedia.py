@@ -363,7 +363,10 @@ class ExpediaAdapter(ChannelAdapter):
         retrieves (and so changes) nothing."""
         body = build_br(**self._credentials(), hotel_id=self.connection.external_property_id, booking_id="0")
         self._call("eqc/br", body)
-        return f"Connected: Expedia accepted the EQC credentials for hotel {self.connection.external_property_id}."
+        text = f"Connected: Expedia accepted the EQC credentials for hotel {self.connection.external_property_id}."
+        if self.reservation_model == "push" and not self.connection.has_secret("webhook_secret"):
+            text += " Booking Notification needs a webhook secret (the password Expedia sends): none is set."
+        return text
 
     # --- reservations (pull model) -----------------------------------------------------------------
     def retrieve(self) -> list[RetrievedBooking]:

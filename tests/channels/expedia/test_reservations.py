@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 
 import pytest
 import requests
@@ -14,6 +15,7 @@ from apps.bookings import services as booking_services
 from apps.bookings.models import Booking
 from apps.channels.inbound import reservations_pull
 from apps.channels.models import ChannelAlert, ChannelConnection, InboundMessage
+from apps.channels.tasks import pull_reservations
 from apps.sandbox import expedia as sim
 from apps.sandbox.models import SimFault, SimRequest
 from apps.sandbox.models.expedia import ExpBooking, ExpDay, ExpHotel, ExpTransaction
@@ -125,16 +127,35 @@ def test_a_push_model_connection_is_not_polled(prop, hotel, live_server):
     assert not SimRequest.objects.filter(path__endswith="/eqc/br").exists()
 
 
-def test_booking_retrieval_answers_at_most_125_bookings(hotel, live_server):
+def test_booking_retrieval_answers_at_most_125_bookings_and_a_poll_takes_them_all(prop, hotel, expedia):
+    ChannelConnection.objects.filter(pk=expedia.pk).update(sync_enabled=False)  # no pushes: only the pull
     for i in range(130):
         sim.create_booking(hotel=hotel, check_in=future(10 + i), check_out=future(11 + i), force=True)
     body = (
         f'<BookingRetrievalRQ xmlns="{sim.BR_NS}"><Authentication username="{EQC_USER}" '
         f'password="{EQC_PASSWORD}"/><Hotel id="111"/></BookingRetrievalRQ>'
     )
-    answer = requests.post(live_server.url + "/sandbox/expedia/eqc/br", data=body, timeout=30).text
+    answer = requests.post(expedia.base_url + "/eqc/br", data=body, timeout=30).text
     assert answer.count("<Booking ") == 125
     assert ExpTransaction.objects.filter(status="retrieved").count() == 125
+    result = _pull(expedia)  # a full answer is followed by another BR in the same poll
+    assert result.created == 130 and result.acked == 130 and not result.error, result.error
+    assert SimRequest.objects.filter(path__endswith="/eqc/br").count() == 3
+    assert ExpTransaction.objects.filter(status="confirmed", confirm_count=1).count() == 130
+
+
+@pytest.mark.slow
+def test_real_worker_pulls_and_confirms(prop, hotel, expedia, celery_worker_process):
+    txn = sim.create_booking(hotel=hotel, check_in=future(10), check_out=future(12))
+    pull_reservations.delay()  # what beat sends every 20 seconds
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        txn.refresh_from_db()
+        if txn.status == "confirmed":
+            break
+        time.sleep(0.2)
+    booking = Booking.objects.get(external_id=txn.booking.booking_id)
+    assert txn.status == "confirmed" and txn.confirm_number == booking.reference and booking.property == prop
 
 
 # --- push: Booking Notification --------------------------------------------------------------------
