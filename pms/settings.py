@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.api",
     "apps.benchmarks",
     "apps.backoffice",
+    "apps.integrations",
 ]
 
 MIDDLEWARE = [
@@ -194,6 +195,7 @@ OUTBOX_HANDLERS = env.list(
         "apps.payments.outbox.handle_event",
         "apps.storefront.outbox.handle_event",
         "apps.backoffice.notifications.handle_event",
+        "apps.integrations.outbox.handle_event",
     ],
 )
 # Limits at every entry (apps.core.limits): feeds, admin, API, guest pages and channel messages.
@@ -318,6 +320,16 @@ AIRBNB_NOTIFICATION_SECRET = env.str("AIRBNB_NOTIFICATION_SECRET", default="")
 AIRBNB_API_URL = env.str("AIRBNB_API_URL", default="")
 AIRBNB_OAUTH_URL = env.str("AIRBNB_OAUTH_URL", default="")
 
+# --- Outbound webhooks for integrators (apps.integrations) ------------------------------------------
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=10.0)  # seconds per attempt
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=10)  # then a dead letter
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=10.0)  # doubled per attempt, jittered
+WEBHOOK_RETRY_MAX_SECONDS = env.float("WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+WEBHOOK_DISABLE_AFTER_HOURS = env.float("WEBHOOK_DISABLE_AFTER_HOURS", default=72.0)  # failing with no success
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=20)  # ...and at least this many
+WEBHOOK_MAX_SUBSCRIPTIONS = env.int("WEBHOOK_MAX_SUBSCRIPTIONS", default=20)  # per account
+WEBHOOK_ALLOW_HTTP = env.bool("WEBHOOK_ALLOW_HTTP", default=DEBUG)  # plain http endpoints (https always allowed)
+
 # --- Payments (Stripe) ------------------------------------------------------------------------
 # STRIPE_API_BASE empty = the real Stripe; set it to a local sandbox (manage.py stripe_sandbox).
 # STRIPE_SANDBOX allows the plain card form that confirms payments server-side: only with a sandbox.
@@ -391,9 +403,11 @@ SPECTACULAR_SETTINGS = {
     # A PaymentIntent's status and a booking's payment_status would otherwise both be named
     # PaymentStatusEnum in the schema, and one would silently replace the other.
     "ENUM_NAME_OVERRIDES": {"PaymentIntentStatusEnum": "apps.payments.models.Payment.Status"},
+    "WEBHOOKS": "apps.integrations.schema.WEBHOOKS",  # one import string naming the whole list
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.api.schema.add_error_responses",
+        "apps.integrations.schema.webhooks_as_extension",
     ],
 }
 

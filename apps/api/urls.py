@@ -9,6 +9,7 @@ from rest_framework.routers import SimpleRouter
 from apps.availability.api import BlockViewSet, PricingRuleViewSet, QuoteView, SearchView
 from apps.bookings.api import BookingViewSet, GuestViewSet
 from apps.channels.api import ChannelConnectionViewSet
+from apps.integrations.api import WebhookDeliveryViewSet, WebhookSubscriptionViewSet
 from apps.ledger.api import ReportView, StatementView
 from apps.payments.api import PaymentViewSet
 from apps.properties.api import PropertyPhotoViewSet, PropertyViewSet
@@ -28,6 +29,8 @@ router.register("guests", GuestViewSet, basename="guest")
 router.register("payments", PaymentViewSet, basename="payment")
 router.register("sync-events", SyncEventViewSet, basename="sync-event")
 router.register("channel-connections", ChannelConnectionViewSet, basename="channel-connection")
+router.register("webhook-subscriptions", WebhookSubscriptionViewSet, basename="webhook-subscription")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 v1 = [
     path("quotes/", QuoteView.as_view(), name="quote"),

@@ -230,6 +230,9 @@ def _event_payload(booking: Booking, **extra: Any) -> dict[str, Any]:
         "status": booking.status,
         "check_in": booking.check_in,
         "check_out": booking.check_out,
+        "guests": booking.guests,
+        "total_price": booking.total_price,
+        "currency": booking.currency,
         **extra,
     }
 

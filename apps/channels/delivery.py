@@ -26,13 +26,16 @@ from django.db import connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from apps.core.observability import record_delivery
+from apps.core.models import SyncEvent
+from apps.core.observability import record_delivery, record_sync_latency
+from apps.core.outbox import event_emit
 
 from . import breaker, ratelimit
 from .adapters import get_adapter
 from .adapters.base import AdapterError, ErrorKind
 from .models import ChannelAlert, ChannelConnection, Delivery
 from .selectors import calendar_states
+from .services import alert_create
 
 logger = logging.getLogger(__name__)
 
@@ -118,9 +121,7 @@ def _reschedule(delivery: Delivery, *, delay: float, reason: str, now: datetime)
 
 
 def _alert(conn: ChannelConnection, *, kind: str, message: str, details: dict) -> None:
-    ChannelAlert.objects.create(
-        property_id=conn.property_id, connection=conn, kind=kind, message=message[:2000], details=details
-    )
+    alert_create(connection=conn, property_id=conn.property_id, kind=kind, message=message, details=details)
 
 
 def delivery_attempt(*, delivery_id: int, now: datetime | None = None) -> AttemptOutcome:
@@ -179,6 +180,24 @@ def _attempt(delivery: Delivery, conn: ChannelConnection, *, now: datetime) -> A
     record_delivery(platform=platform, seconds=time.monotonic() - started)
     done = timezone.now()
     _breaker_note(breaker.record_success, platform)
+    latency = _sync_latency(delivery, done)
+    with transaction.atomic():
+        _sync_succeeded(delivery, conn, result, done=done, attempts=attempts, latency=latency)
+    return AttemptOutcome(Delivery.Status.SUCCEEDED)
+
+
+def _sync_latency(delivery: Delivery, done: datetime) -> float | None:
+    """From the outbox event's commit (its creation, in the writing transaction) to the platform's
+    acknowledgement: the spec's ``sync_latency_seconds``."""
+    created = SyncEvent.objects.filter(pk=delivery.event_id).values_list("created_at", flat=True).first()
+    if created is None:
+        return None
+    seconds = max(0.0, (done - created).total_seconds())
+    record_sync_latency(platform=delivery.connection.platform, seconds=seconds)
+    return seconds
+
+
+def _sync_succeeded(delivery, conn, result, *, done: datetime, attempts: int, latency: float | None) -> None:
     Delivery.objects.filter(pk=delivery.pk).update(
         status=Delivery.Status.SUCCEEDED,
         delivered_at=done,
@@ -193,7 +212,29 @@ def _attempt(delivery: Delivery, conn: ChannelConnection, *, now: datetime) -> A
     ChannelConnection.objects.filter(pk=conn.pk).update(
         last_sync_at=done, sync_status=ChannelConnection.SyncStatus.OK, last_error=""
     )
-    return AttemptOutcome(Delivery.Status.SUCCEEDED)
+    event_emit(
+        event_type=SyncEvent.Type.SYNC_COMPLETED,
+        entity_type="channel_delivery",
+        entity_id=delivery.pk,
+        property_id=conn.property_id,
+        source=conn.platform,
+        payload={
+            **_sync_payload(delivery, conn, attempts=attempts),
+            "latency_seconds": round(latency, 3) if latency is not None else None,
+        },
+    )
+
+
+def _sync_payload(delivery: Delivery, conn: ChannelConnection, *, attempts: int) -> dict:
+    return {
+        "property_id": conn.property_id,
+        "platform": conn.platform,
+        "connection_id": conn.pk,
+        "delivery_id": delivery.pk,
+        "range_start": delivery.range_start,
+        "range_end": delivery.range_end,
+        "attempts": attempts,
+    }
 
 
 def _failed(delivery: Delivery, conn: ChannelConnection, exc: AdapterError, *, attempts: int, now: datetime):
@@ -212,7 +253,20 @@ def _failed(delivery: Delivery, conn: ChannelConnection, exc: AdapterError, *, a
     }
     give_up = exc.kind in (ErrorKind.AUTH, ErrorKind.PERMANENT) or attempts >= settings.CHANNEL_DELIVERY_MAX_ATTEMPTS
     if give_up:
-        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DEAD, next_attempt_at=None, **common)
+        with transaction.atomic():
+            Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.DEAD, next_attempt_at=None, **common)
+            event_emit(
+                event_type=SyncEvent.Type.SYNC_FAILED,
+                entity_type="channel_delivery",
+                entity_id=delivery.pk,
+                property_id=conn.property_id,
+                source=conn.platform,
+                payload={
+                    **_sync_payload(delivery, conn, attempts=attempts),
+                    "error_kind": str(exc.kind),
+                    "error": message,
+                },
+            )
         _alert(
             conn,
             kind=ChannelAlert.Kind.AUTH if exc.kind == ErrorKind.AUTH else ChannelAlert.Kind.DEAD_LETTER,

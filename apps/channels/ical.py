@@ -72,6 +72,7 @@ from apps.properties.models import Property, new_feed_token
 
 from .adapters import ical as adapter
 from .models import ChannelAlert, ChannelConnection, IcalFeedState, Platform
+from .services import alert_create
 
 logger = logging.getLogger(__name__)
 
@@ -620,11 +621,11 @@ def _alert(
         connection_id = None
     try:
         with transaction.atomic():
-            ChannelAlert.objects.create(
-                property=prop,
-                connection_id=connection_id,
+            alert_create(
+                connection=ChannelConnection.objects.filter(pk=connection_id).first() if connection_id else None,
+                property_id=prop.pk,
                 kind=kind,
-                message=message[:2000],
+                message=message,
                 details=details,
             )
     except Exception:  # the warning is logged already

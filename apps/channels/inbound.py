@@ -18,7 +18,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.bookings.models import Booking
 from apps.core.errors import DomainError, unavailable_dependency
+from apps.core.models import SyncEvent
+from apps.core.observability import record_channel_error
+from apps.core.outbox import event_emit
 
 from . import breaker
 from .adapters import adapter_class, get_adapter
@@ -81,6 +85,8 @@ def _finish(msg: InboundMessage, *, status: str, http: int, body: dict, **fields
     msg.processed_at = timezone.now()
     msg.result = {**msg.result, **body}
     msg.save()
+    if status in (InboundMessage.Status.REJECTED, InboundMessage.Status.INVALID, InboundMessage.Status.FAILED):
+        record_channel_error(platform=msg.platform, kind=str(status), direction="inbound")
     return InboundResponse(http, {"status": status, **body}, msg)
 
 
@@ -116,6 +122,8 @@ def process_reservation(*, msg: InboundMessage, connection: ChannelConnection, r
                 {"first_message": str(first.message_id), "first_outcome": prior.get("outcome", "")},
             )
         result = reservation_apply(connection=connection, reservation=res)
+        if result.outcome == "created":
+            _emit_booking_received(connection, res, result, msg)
         if result.refused:
             alert_create(
                 connection=connection,
@@ -135,6 +143,31 @@ def process_reservation(*, msg: InboundMessage, connection: ChannelConnection, r
                 details={"external_id": res.external_id, "message_id": str(msg.pk)},
             )
     return result
+
+
+def _emit_booking_received(
+    connection: ChannelConnection, res: ChannelReservation, result: ApplyResult, msg: InboundMessage
+) -> None:
+    """The spec's ``channel.booking_received``: a platform reservation accepted into the core."""
+    booking = Booking.objects.filter(pk=result.booking_id).values("reference", "check_in", "check_out").first() or {}
+    event_emit(
+        event_type=SyncEvent.Type.CHANNEL_BOOKING_RECEIVED,
+        entity_type="booking",
+        entity_id=result.booking_id,
+        property_id=connection.property_id,
+        source=connection.platform,
+        payload={
+            "booking_id": result.booking_id,
+            "reference": booking.get("reference", ""),
+            "property_id": connection.property_id,
+            "platform": connection.platform,
+            "connection_id": connection.pk,
+            "external_id": res.external_id,
+            "check_in": booking.get("check_in", res.check_in),
+            "check_out": booking.get("check_out", res.check_out),
+            "message_id": str(msg.pk),
+        },
+    )
 
 
 def _overall(results: list[ApplyResult]) -> str:
@@ -371,6 +404,7 @@ def reservations_pull(*, connection_id: int) -> PullResult:
     except AdapterError as exc:
         if exc.kind in ("retryable", "rate_limited"):
             breaker.record_failure(platform)
+        record_channel_error(platform=platform, kind=str(exc.kind), direction="pull")
         out.error = str(exc)
         ChannelConnection.objects.filter(pk=connection.pk).update(sync_status="error", last_error=str(exc)[:2000])
         return out

@@ -72,3 +72,38 @@ class BreakerCollector:
             failures.add_metric([platform], st.failures)
         yield state
         yield failures
+
+
+SYNC_ERROR_WINDOW_SECONDS = 300
+
+
+class SyncErrorRateCollector:
+    """``pms_sync_error_rate{platform}``: of the pushes whose latest attempt finished in the last five
+    minutes, the share that failed (waiting to retry or dead) (read from PostgreSQL at scrape time, so
+    every process agrees)."""
+
+    def collect(self):
+        from datetime import timedelta
+
+        from django.db.models import Count, Q
+        from django.utils import timezone
+
+        from .models import Delivery
+
+        since = timezone.now() - timedelta(seconds=SYNC_ERROR_WINDOW_SECONDS)
+        failed = Q(status__in=[Delivery.Status.RETRYING, Delivery.Status.DEAD], attempts__gt=0)
+        rows = (
+            Delivery.objects.filter(updated_at__gte=since)
+            .filter(failed | Q(status=Delivery.Status.SUCCEEDED))
+            .values("connection__platform")
+            .annotate(n=Count("pk"), bad=Count("pk", filter=failed))
+            .order_by()
+        )
+        rate = GaugeMetricFamily(
+            "pms_sync_error_rate",
+            "The spec's sync_error_rate: failed share of the calendar pushes finished in the last 5 minutes.",
+            labels=["platform"],
+        )
+        for row in rows:
+            rate.add_metric([row["connection__platform"]], row["bad"] / row["n"] if row["n"] else 0.0)
+        yield rate

@@ -46,10 +46,28 @@ def alert_create(
     message: str,
     details: dict | None = None,
 ) -> ChannelAlert:
+    """Record an alert for the owner (staff only when ``property_id`` is None) and its
+    ``alert.raised`` event, in one transaction."""
     logger.warning("channel alert %s: %s", kind, message)
-    return ChannelAlert.objects.create(
-        connection=connection, property_id=property_id, kind=kind, message=message[:2000], details=details or {}
-    )
+    with transaction.atomic():
+        alert = ChannelAlert.objects.create(
+            connection=connection, property_id=property_id, kind=kind, message=message[:2000], details=details or {}
+        )
+        event_emit(
+            event_type=SyncEvent.Type.ALERT_RAISED,
+            entity_type="channel_alert",
+            entity_id=alert.pk,
+            property_id=property_id,
+            source=connection.platform if connection is not None else "system",
+            payload={
+                "alert_id": alert.pk,
+                "property_id": property_id,
+                "connection_id": connection.pk if connection is not None else None,
+                "kind": kind,
+                "message": alert.message,
+            },
+        )
+    return alert
 
 
 def _guest(res: ChannelReservation) -> booking_services.GuestData:

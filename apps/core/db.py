@@ -55,10 +55,20 @@ def retry_transaction(func: Callable[P, R]) -> Callable[P, R]:
                 if not outermost or sqlstate(exc) not in RETRYABLE_SQLSTATES or attempt == attempts:
                     raise
                 logger.warning("retrying %s after %s (attempt %d)", func.__name__, sqlstate(exc), attempt)
+                _lock_held_end()  # the aborted attempt's locks are gone
                 time.sleep(min(0.5, 0.01 * 2**attempt) * random.random())  # noqa: S311
+            finally:
+                if outermost:
+                    _lock_held_end()
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+def _lock_held_end() -> None:
+    from .observability import lock_held_end
+
+    lock_held_end()  # a rolled-back transaction's locks were held until now (a commit observed them already)
 
 
 def lock_properties(property_ids: Iterable[int]) -> None:
@@ -81,6 +91,9 @@ def lock_properties(property_ids: Iterable[int]) -> None:
             [ids],
         )
         found = [row[0] for row in cursor.fetchall()]
+    from .observability import lock_held_begin
+
+    lock_held_begin()
     if len(found) != len(ids):
         from .errors import NotFound
 

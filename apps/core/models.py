@@ -22,6 +22,12 @@ class SyncEvent(models.Model):
         BOOKING_CANCELLED = "booking.cancelled"
         AVAILABILITY_UPDATED = "availability.updated"
         PRICING_UPDATED = "pricing.updated"
+        CHANNEL_BOOKING_RECEIVED = "channel.booking_received"
+        SYNC_COMPLETED = "sync.completed"
+        SYNC_FAILED = "sync.failed"
+        ALERT_RAISED = "alert.raised"
+        PAYMENT_SUCCEEDED = "payment.succeeded"
+        PAYMENT_REFUNDED = "payment.refunded"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     event_type = models.CharField(max_length=64, choices=Type.choices)

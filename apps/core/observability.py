@@ -146,15 +146,49 @@ DELIVERY_LATENCY = Histogram(
     ["platform", "outcome"],
     buckets=LATENCY_BUCKETS,
 )
-DELIVERY_FAILURES = Counter(
-    "pms_channel_delivery_failures",
-    "Failed outbound delivery attempts, by platform and error kind.",
-    ["platform", "kind"],
+API_LATENCY = Histogram(
+    "pms_api_request_duration_seconds",
+    "The spec's api_request_duration: time to answer an integrator API request (/api/), by route and status.",
+    ["route", "method", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+CHANNEL_API_ERRORS = Counter(
+    "pms_channel_api_errors",
+    "The spec's channel_api_errors: failed platform calls and refused platform messages, by platform, "
+    "error kind and direction (outbound pushes and pulls, inbound webhooks).",
+    ["platform", "kind", "direction"],
+)
+SYNC_ATTEMPTS = Counter(
+    "pms_sync_attempts",
+    "Outbound calendar push attempts by platform and outcome (success, failure): sync_error_rate's basis.",
+    ["platform", "outcome"],
 )
 WEBHOOK_LATENCY = Histogram(
-    "pms_channel_webhook_duration_seconds",
-    "Time to handle an inbound platform webhook, by platform and status class.",
+    "pms_webhook_processing_time_seconds",
+    "The spec's webhook_processing_time: time to handle an inbound platform webhook, by platform and status.",
     ["platform", "status"],
+    buckets=LATENCY_BUCKETS,
+)
+CALENDAR_LOCK_HELD = Histogram(
+    "pms_calendar_lock_duration_seconds",
+    "The spec's calendar_lock_duration: how long property row locks are held (taken to commit or rollback).",
+    buckets=(0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+BOOKING_FUNNEL = Counter(
+    "pms_booking_funnel",
+    "Guest-page funnel steps (search, property_view, checkout, confirmed), counted without personal data.",
+    ["step"],
+)
+SYNC_LATENCY = Histogram(
+    "pms_sync_latency_seconds",
+    "The spec's sync latency: from the outbox event's commit to the platform's acknowledgement, by platform.",
+    ["platform"],
+    buckets=(0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0),
+)
+WEBHOOK_DELIVERY_LATENCY = Histogram(
+    "pms_webhook_delivery_duration_seconds",
+    "Time of one outbound integrator webhook attempt (network included), by outcome.",
+    ["outcome"],
     buckets=LATENCY_BUCKETS,
 )
 LOCK_WAIT = Histogram(
@@ -172,10 +206,115 @@ def record_delivery(*, platform: str, seconds: float, error_kind: str | None = N
     """Called once per finished delivery attempt (apps.channels.delivery)."""
     try:
         DELIVERY_LATENCY.labels(platform=platform, outcome=error_kind or "success").observe(seconds)
+        SYNC_ATTEMPTS.labels(platform=platform, outcome="failure" if error_kind else "success").inc()
         if error_kind:
-            DELIVERY_FAILURES.labels(platform=platform, kind=error_kind).inc()
+            CHANNEL_API_ERRORS.labels(platform=platform, kind=error_kind, direction="outbound").inc()
     except Exception:  # metrics must never break a delivery
         logger.exception("could not record delivery metrics")
+
+
+def record_channel_error(*, platform: str, kind: str, direction: str) -> None:
+    """A refused inbound message or a failed pull (outbound pushes are counted by record_delivery)."""
+    try:
+        CHANNEL_API_ERRORS.labels(platform=platform, kind=kind, direction=direction).inc()
+    except Exception:
+        logger.exception("could not record a channel error")
+
+
+FUNNEL_STEPS = ("search", "property_view", "checkout", "confirmed")
+FUNNEL_TTL_SECONDS = 3 * 86400
+
+
+def _funnel_key(step: str, day) -> str:
+    return f"funnel:{day.isoformat()}:{step}"
+
+
+def funnel_step(step: str) -> None:
+    """Count one guest-page funnel step: a Prometheus counter per process and a per-day counter in the
+    cache (Redis) that every process shares, from which ``pms_booking_conversion_rate`` is read. No
+    visitor, session or booking is identified."""
+    if step not in FUNNEL_STEPS:
+        return
+    try:
+        BOOKING_FUNNEL.labels(step=step).inc()
+        from django.core.cache import cache
+        from django.utils import timezone
+
+        key = _funnel_key(step, timezone.now().date())
+        if not cache.add(key, 1, FUNNEL_TTL_SECONDS):
+            cache.incr(key)
+    except Exception:  # noqa: BLE001 - Redis down: the funnel misses a count, the guest notices nothing
+        logger.warning("could not count funnel step %s", step, exc_info=True)
+
+
+def funnel_today() -> dict[str, int]:
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    today = timezone.now().date()
+    values = cache.get_many([_funnel_key(step, today) for step in FUNNEL_STEPS])
+    return {step: int(values.get(_funnel_key(step, today)) or 0) for step in FUNNEL_STEPS}
+
+
+class FunnelCollector:
+    """``pms_booking_conversion_rate`` (today's confirmed direct bookings per search, UTC day) and the
+    day's count per step, read from the shared per-day counters."""
+
+    def collect(self):
+        counts = funnel_today()
+        steps = GaugeMetricFamily(
+            "pms_booking_funnel_today", "Guest-page funnel steps counted today (UTC).", labels=["step"]
+        )
+        for step, n in counts.items():
+            steps.add_metric([step], n)
+        yield steps
+        rate = counts["confirmed"] / counts["search"] if counts["search"] else 0.0
+        yield GaugeMetricFamily(
+            "pms_booking_conversion_rate",
+            "The spec's booking_conversion_rate: confirmed direct bookings per guest search, today (UTC).",
+            value=rate,
+        )
+
+
+def lock_held_begin() -> None:
+    """Called by ``lock_properties`` when it has the locks: time them until the transaction ends."""
+    from django.db import connection, transaction
+
+    if getattr(connection, "_pms_lock_held_since", None) is not None and any(
+        entry[1] is lock_held_end for entry in connection.run_on_commit
+    ):
+        return  # this transaction's locks are timed already (a second lock_properties call)
+    connection._pms_lock_held_since = time.perf_counter()
+    transaction.on_commit(lock_held_end)
+
+
+def lock_held_end() -> None:
+    """On commit (``on_commit``), or when the outermost retried transaction returns or raises
+    (``retry_transaction``), observe how long the locks were held."""
+    from django.db import connection
+
+    since = getattr(connection, "_pms_lock_held_since", None)
+    if since is None:
+        return
+    connection._pms_lock_held_since = None
+    try:
+        CALENDAR_LOCK_HELD.observe(time.perf_counter() - since)
+    except Exception:
+        logger.exception("could not record lock duration")
+
+
+def record_sync_latency(*, platform: str, seconds: float) -> None:
+    try:
+        SYNC_LATENCY.labels(platform=platform).observe(seconds)
+    except Exception:  # metrics must never break a delivery
+        logger.exception("could not record sync latency")
+
+
+def record_webhook_delivery(*, seconds: float, outcome: str) -> None:
+    try:
+        WEBHOOK_DELIVERY_LATENCY.labels(outcome=outcome).observe(seconds)
+    except Exception:
+        logger.exception("could not record webhook metrics")
 
 
 @contextlib.contextmanager
@@ -221,7 +360,7 @@ class OutboxCollector:
 
 def _scrape_time_metrics() -> bytes:
     out = []
-    for collector in [OutboxCollector(), *(factory() for factory in _SCRAPE_COLLECTORS)]:
+    for collector in [OutboxCollector(), FunnelCollector(), *(factory() for factory in _SCRAPE_COLLECTORS)]:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(collector)
         try:
@@ -287,9 +426,10 @@ class RequestContextMiddleware:
         finally:
             match = getattr(request, "resolver_match", None)
             route = (match.view_name or match.route or "unnamed") if match else "unmatched"
-            HTTP_LATENCY.labels(route=route, method=_method(request), status=_status_class(status)).observe(
-                time.perf_counter() - started
-            )
+            seconds = time.perf_counter() - started
+            HTTP_LATENCY.labels(route=route, method=_method(request), status=_status_class(status)).observe(seconds)
+            if route.startswith("api:"):
+                API_LATENCY.labels(route=route, method=_method(request), status=_status_class(status)).observe(seconds)
 
 
 @receiver(request_finished, dispatch_uid="pms-observability-request-finished")

@@ -22,6 +22,7 @@ PERIODIC_TASKS: list[dict] = [
     {"name": "Channels: Vrbo feed staleness", "task": "channels.vrbo_staleness", "every_seconds": 60},
     {"name": "Sandbox: Vrbo simulator crawls due", "task": "sandbox.vrbo_crawl_due", "every_seconds": 5},
     {"name": "Purge old Idempotency-Key records", "task": "api.purge_idempotency_records", "every_seconds": 3600},
+    {"name": "Webhooks: deliveries due", "task": "integrations.deliver_due", "every_seconds": 15},
     {"name": "Payments: cancel stale intents, settle, retry refunds", "task": "payments.sweep", "every_seconds": 120},
     {"name": "Back office: owner notifications", "task": "backoffice.send_notifications", "every_seconds": 20},
     {"name": "Back office: daily digest", "task": "backoffice.daily_digest", "crontab": ("0", "17")},

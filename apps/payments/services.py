@@ -30,7 +30,9 @@ from apps.bookings.errors import InvalidTransition
 from apps.bookings.models import Booking, BookingStatus, PaymentStatus
 from apps.core.db import lock_properties, reconnecting, retry_transaction
 from apps.core.errors import Conflict, NotFound, ValidationFailed
+from apps.core.models import SyncEvent
 from apps.core.money import from_stripe_minor, round_money, to_stripe_minor
+from apps.core.outbox import event_emit
 from apps.ledger import services as ledger
 
 from . import gateway
@@ -328,6 +330,14 @@ def payment_apply_intent(*, intent: Intent, now: datetime | None = None) -> Paym
             p.save(update_fields=[*fields, "updated_at"])
         if p.status == Payment.Status.SUCCEEDED:
             ledger.payment_post(payment=p, now=now)  # once per payment
+        if "succeeded_at" in fields:
+            _emit_money_event(
+                SyncEvent.Type.PAYMENT_SUCCEEDED,
+                entity_type="payment",
+                entity_id=p.pk,
+                booking_id=p.booking_id,
+                payload={"payment_id": p.pk, "amount": p.amount_received, "currency": p.currency},
+            )
     if p.status == Payment.Status.SUCCEEDED and p.settled_at is None:
         _settle_success(p, now=now)
         p.refresh_from_db()
@@ -339,6 +349,21 @@ def payment_apply_intent(*, intent: Intent, now: datetime | None = None) -> Paym
 
 def _lock_booking_row(booking_id: int) -> None:
     Booking.objects.select_for_update().filter(pk=booking_id).values_list("pk", flat=True).first()
+
+
+def _emit_money_event(
+    event_type: str, *, entity_type: str, entity_id: int, booking_id: int, payload: dict, source: str = "stripe"
+) -> None:
+    """``payment.succeeded`` / ``payment.refunded`` in the transaction that records it."""
+    property_id = Booking.objects.filter(pk=booking_id).values_list("property_id", flat=True).first()
+    event_emit(
+        event_type=event_type,
+        entity_type=entity_type,
+        entity_id=entity_id,
+        property_id=property_id,
+        source=source,
+        payload={**payload, "booking_id": booking_id, "property_id": property_id},
+    )
 
 
 def _adopt_intent(intent: Intent) -> Payment | None:
@@ -679,6 +704,13 @@ def _refund_submit(refund: Refund) -> Refund:
             r.save(update_fields=["status", "error", "stripe_refund_id", "updated_at"])
             if r.status == Refund.Status.SUCCEEDED:
                 ledger.refund_post(refund=r)
+                _emit_money_event(
+                    SyncEvent.Type.PAYMENT_REFUNDED,
+                    entity_type="refund",
+                    entity_id=r.pk,
+                    booking_id=r.booking_id,
+                    payload={"refund_id": r.pk, "payment_id": p.pk, "amount": r.amount, "currency": r.currency},
+                )
     _sync_booking_payment_status(refund.booking_id)
     return r
 
@@ -695,6 +727,14 @@ def _refund_record(refund: Refund) -> Refund:
             p.amount_refunded = min(p.amount_received, p.amount_refunded + r.amount)
             p.save(update_fields=["amount_refunded", "updated_at"])
             ledger.refund_post(refund=r)
+            _emit_money_event(
+                SyncEvent.Type.PAYMENT_REFUNDED,
+                entity_type="refund",
+                entity_id=r.pk,
+                booking_id=r.booking_id,
+                payload={"refund_id": r.pk, "payment_id": p.pk, "amount": r.amount, "currency": r.currency},
+                source=p.provider,
+            )
     _sync_booking_payment_status(refund.booking_id)
     return r
 
@@ -732,6 +772,14 @@ def payment_record(
             settled_at=now,
         )
         ledger.payment_post(payment=payment, now=now)
+        _emit_money_event(
+            SyncEvent.Type.PAYMENT_SUCCEEDED,
+            entity_type="payment",
+            entity_id=payment.pk,
+            booking_id=booking_id,
+            payload={"payment_id": payment.pk, "amount": amount, "currency": booking.currency},
+            source=method,
+        )
     _sync_booking_payment_status(booking_id)
     return payment
 

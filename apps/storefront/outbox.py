@@ -12,6 +12,8 @@ import logging
 
 from django.db import transaction
 
+from apps.core.observability import funnel_step
+
 logger = logging.getLogger(__name__)
 
 PAID_STATES = ("confirmed", "checked_in", "checked_out")
@@ -35,6 +37,8 @@ def handle_event(event) -> None:
     kind = email_kind(event)
     if kind is None:
         return
+    if kind == "confirmation":
+        transaction.on_commit(lambda: funnel_step("confirmed"))
     booking_id = int(event.payload["booking_id"])
     event_id = str(event.pk)
     transaction.on_commit(lambda: _enqueue(kind, booking_id, event_id))

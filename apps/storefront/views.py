@@ -25,6 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from apps.bookings import tokens
 from apps.bookings.models import Booking, BookingStatus
 from apps.core.errors import DomainError
+from apps.core.observability import funnel_step
 
 from . import selectors, services, views_google
 from .forms import CancelForm, CardForm, GuestDetailsForm, PortalRequestForm, ReviewForm, SearchForm, StayForm
@@ -61,6 +62,7 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None, amenity_choices=amenities)
     params: dict[str, Any] = {}
     if form.is_bound and form.is_valid():
+        funnel_step("search")
         data = form.cleaned_data
         params = {
             "location": data.get("location") or "",
@@ -208,6 +210,7 @@ def property_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if prop is None:
         raise Http404(_("This home is not available."))
     _release_own_lapsed_hold(request)
+    funnel_step("property_view")
     ctx = _stay_and_calendar(request, prop)
     today = ctx.pop("today")
     reviews, review_stats = selectors.reviews_for(prop=prop)
@@ -433,6 +436,7 @@ def checkout_details(request: HttpRequest, slug: str) -> HttpResponse:
         "details_key": result.details_key,
         "client_secret": result.client_secret,
     }
+    funnel_step("checkout")
     return redirect("storefront:payment")
 
 

@@ -64,6 +64,15 @@ def bobs(bob, bob_prop, prop):
         amount_received=Decimal("300"),
     )
     token, _ = api_token_create(user=bob, name="bob integrator")
+    from apps.integrations import services as integration_services
+    from apps.integrations.models import WebhookDelivery
+    from apps.ledger import services as ledger_services
+    from apps.ledger.models import LedgerLine, OwnerStatement
+
+    hook, _ = integration_services.subscription_create(owner=bob, url="https://bob.example.com/hooks")
+    hook_delivery = WebhookDelivery.objects.filter(subscription=hook).first() or integration_services.test_event_send(
+        subscription=hook
+    )
     return {
         "properties.property": bob_prop,
         "properties.propertyphoto": PropertyPhoto.objects.create(property=bob_prop, url="https://e.x/b.jpg"),
@@ -114,6 +123,13 @@ def bobs(bob, bob_prop, prop):
         ),
         "storefront.review": Review.objects.create(booking=b, rating=4, text="bob review"),
         "api.apitoken": token,
+        "integrations.webhooksubscription": hook,
+        "integrations.webhookdelivery": hook_delivery,
+        "ledger.ledgerline": LedgerLine.objects.filter(booking=b).first(),
+        "ledger.ownerstatement": OwnerStatement.objects.get(pk=bob_prop.pk),
+        "ledger.propertyfinance": ledger_services.property_finance_set(
+            property_id=bob_prop.pk, management_fee_percent=Decimal("10")
+        ),
     }
 
 

@@ -139,7 +139,7 @@ def test_metrics_after_booking_block_and_delivery(client, prop, listing, bcom, s
     bcom.set_secret("access_token", "wrong")
     bcom.save()
     availability_services.block_create(property_id=prop.pk, start_date=future(30), end_date=future(31))
-    assert sample("pms_channel_delivery_failures_total", platform="booking_com", kind="auth") >= 1
+    assert sample("pms_channel_api_errors_total", platform="booking_com", kind="auth", direction="outbound") >= 1
 
     client.post("/webhooks/booking_com/", data=b"{}", content_type="application/json")
     client.get("/healthz")
@@ -150,8 +150,8 @@ def test_metrics_after_booking_block_and_delivery(client, prop, listing, bcom, s
     for expected in (
         'pms_http_request_duration_seconds_count{method="GET",route="healthz",status="2xx"}',
         'pms_channel_delivery_duration_seconds_count{outcome="success",platform="booking_com"}',
-        'pms_channel_delivery_failures_total{kind="auth",platform="booking_com"}',
-        'pms_channel_webhook_duration_seconds_count{platform="booking_com",status="4xx"}',
+        'pms_channel_api_errors_total{direction="outbound",kind="auth",platform="booking_com"}',
+        'pms_webhook_processing_time_seconds_count{platform="booking_com",status="4xx"}',
         "pms_property_lock_wait_seconds_count",
         'pms_channel_breaker_state{platform="booking_com"} 0.0',
         'pms_channel_breaker_state{platform="airbnb"} 0.0',
