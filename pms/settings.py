@@ -218,6 +218,9 @@ DEFAULT_FROM_EMAIL = env.str(
 )
 
 # --- Sentry -----------------------------------------------------------------------------------
+# OpenTelemetry tracing (apps.core.tracing): off unless an OTLP/HTTP collector endpoint is given.
+OTEL_EXPORTER_OTLP_ENDPOINT = env.str("OTEL_EXPORTER_OTLP_ENDPOINT", default="")  # e.g. http://127.0.0.1:4318
+OTEL_SERVICE_NAME = env.str("OTEL_SERVICE_NAME", default="pms")  # spans say pms-web / pms-worker
 SENTRY_DSN = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:
     import sentry_sdk

@@ -21,7 +21,7 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def start_worker(queue: str, *, concurrency: int = 2) -> subprocess.Popen:
+def start_worker(queue: str, *, concurrency: int = 2, extra_env: dict[str, str] | None = None) -> subprocess.Popen:
     """``celery worker`` (threads pool) consuming ``queue``, on the test database; call
     ``wait_until_ready`` before relying on it."""
     db = settings.DATABASES["default"]
@@ -33,6 +33,7 @@ def start_worker(queue: str, *, concurrency: int = 2) -> subprocess.Popen:
         "CELERY_TASK_ALWAYS_EAGER": "0",
         "CELERY_QUEUE": queue,
         "REDIS_URL": settings.REDIS_URL,
+        **(extra_env or {}),
     }
     proc = subprocess.Popen(  # noqa: S603
         [

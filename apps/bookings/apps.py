@@ -6,3 +6,10 @@ class BookingsConfig(AppConfig):
     name = "apps.bookings"
     label = "bookings"
     verbose_name = gettext_lazy("Bookings")
+
+    def ready(self) -> None:
+        from apps.core.observability import register_scrape_collector
+
+        from .metrics import BookingCollector
+
+        register_scrape_collector(BookingCollector)

@@ -44,7 +44,8 @@ class ChannelsConfig(AppConfig):
         post_migrate.connect(grant_channel_permissions, dispatch_uid="channels.grant_permissions")
         from apps.core.observability import register_scrape_collector
 
-        from .metrics import BreakerCollector, SyncErrorRateCollector
+        from .metrics import BreakerCollector, ChannelQueueCollector, SyncErrorRateCollector
 
         register_scrape_collector(BreakerCollector)
         register_scrape_collector(SyncErrorRateCollector)
+        register_scrape_collector(ChannelQueueCollector)

@@ -107,3 +107,29 @@ class SyncErrorRateCollector:
         for row in rows:
             rate.add_metric([row["connection__platform"]], row["bad"] / row["n"] if row["n"] else 0.0)
         yield rate
+
+
+class ChannelQueueCollector:
+    """``pms_channel_queue_depth{platform}``: pushes waiting to go out (pending, retrying, in progress)."""
+
+    def collect(self):
+        from django.db.models import Count
+
+        from .models import Delivery
+
+        rows = (
+            Delivery.objects.filter(
+                status__in=[Delivery.Status.PENDING, Delivery.Status.RETRYING, Delivery.Status.IN_PROGRESS]
+            )
+            .values("connection__platform")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        depth = GaugeMetricFamily(
+            "pms_channel_queue_depth", "Calendar pushes waiting to go out, by platform.", labels=["platform"]
+        )
+        found = {row["connection__platform"]: row["n"] for row in rows}
+        for platform in Platform.values:
+            if platform != Platform.ICAL:
+                depth.add_metric([platform], found.get(platform, 0))
+        yield depth

@@ -81,7 +81,7 @@ def current_request_id() -> str | None:
 # --- logging --------------------------------------------------------------------------------------
 
 _RECORD_ATTRS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "asctime", "ids"}
-_CONTEXT_ATTRS = ("request_id", "task_id", "task_name")
+_CONTEXT_ATTRS = ("request_id", "task_id", "task_name", "trace_id", "span_id")
 
 
 class ContextFilter(logging.Filter):
@@ -91,6 +91,9 @@ class ContextFilter(logging.Filter):
         record.request_id = request_id_var.get()
         record.task_id = task_id_var.get()
         record.task_name = task_name_var.get()
+        from .tracing import current_trace_ids
+
+        record.trace_id, record.span_id = current_trace_ids()
         return True
 
 
@@ -358,9 +361,34 @@ class OutboxCollector:
         )
 
 
+class DatabaseCollector:
+    """``pms_db_connections{state}``: this database's PostgreSQL sessions by state (the pool's view from
+    the server side: active, idle, idle in transaction), and ``pms_db_max_connections``."""
+
+    def collect(self):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT coalesce(state, 'unknown'), count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() GROUP BY 1"
+            )
+            rows = cursor.fetchall()
+            cursor.execute("SHOW max_connections")
+            limit = int(cursor.fetchone()[0])
+        sessions = GaugeMetricFamily(
+            "pms_db_connections", "PostgreSQL sessions on this database, by state.", labels=["state"]
+        )
+        for state, n in rows:
+            sessions.add_metric([state], n)
+        yield sessions
+        yield GaugeMetricFamily("pms_db_max_connections", "PostgreSQL's max_connections.", value=limit)
+
+
 def _scrape_time_metrics() -> bytes:
     out = []
-    for collector in [OutboxCollector(), FunnelCollector(), *(factory() for factory in _SCRAPE_COLLECTORS)]:
+    builtin = [OutboxCollector(), FunnelCollector(), DatabaseCollector()]
+    for collector in [*builtin, *(factory() for factory in _SCRAPE_COLLECTORS)]:
         registry = CollectorRegistry(auto_describe=False)
         registry.register(collector)
         try:

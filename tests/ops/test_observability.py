@@ -126,6 +126,7 @@ def test_task_without_a_request_uses_its_own_id(json_log):
 def test_metrics_after_booking_block_and_delivery(client, prop, listing, bcom, settings):  # noqa: F811
     settings.METRICS_TOKEN = "scrape-token"  # noqa: S105
     lock_before = sample("pms_property_lock_wait_seconds_count")
+    held_before = sample("pms_calendar_lock_duration_seconds_count")
     ok_before = sample("pms_channel_delivery_duration_seconds_count", platform="booking_com", outcome="success")
     booking_services.booking_create(
         property_id=prop.pk, check_in=future(10), check_out=future(12), guests=2, status="confirmed"
@@ -133,6 +134,12 @@ def test_metrics_after_booking_block_and_delivery(client, prop, listing, bcom, s
     availability_services.block_create(property_id=prop.pk, start_date=future(20), end_date=future(22))
     assert Delivery.objects.filter(connection=bcom, status=Delivery.Status.SUCCEEDED).exists()
     assert sample("pms_property_lock_wait_seconds_count") >= lock_before + 2
+    assert sample("pms_calendar_lock_duration_seconds_count") == held_before + 2  # held: taken to commit
+    from apps.bookings.errors import BookingConflict
+
+    with pytest.raises(BookingConflict):  # a refused write holds the lock until its rollback: measured too
+        booking_services.booking_create(property_id=prop.pk, check_in=future(10), check_out=future(11), guests=1)
+    assert sample("pms_calendar_lock_duration_seconds_count") == held_before + 3
     assert sample("pms_channel_delivery_duration_seconds_count", platform="booking_com", outcome="success") > ok_before
 
     # a failed attempt: the platform answers with bad credentials
