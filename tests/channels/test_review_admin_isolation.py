@@ -64,6 +64,7 @@ def bobs(bob, bob_prop, prop):
         amount_received=Decimal("300"),
     )
     token, _ = api_token_create(user=bob, name="bob integrator")
+    from apps.channels.models_airbnb import AirbnbRequest
     from apps.integrations import services as integration_services
     from apps.integrations.models import WebhookDelivery
     from apps.ledger import services as ledger_services
@@ -130,7 +131,25 @@ def bobs(bob, bob_prop, prop):
         "ledger.propertyfinance": ledger_services.property_finance_set(
             property_id=bob_prop.pk, management_fee_percent=Decimal("10")
         ),
+        "ledger.ownerlegal": ledger_services.owner_legal_set(owner_id=bob.pk, legal_name="Bob's Cabin GmbH"),
+        "ledger.invoice": _bobs_invoice(bob_prop),
+        "channels.airbnbrequest": AirbnbRequest.objects.create(
+            connection=conn, property=bob_prop, kind="request", code="HMBOB1", check_in=future(30), check_out=future(33)
+        ),
     }
+
+
+def _bobs_invoice(bob_prop):
+    from django.db import transaction
+
+    from apps.ledger.invoices import invoice_sync
+    from apps.ledger.models import Invoice
+
+    stay = services.booking_create(
+        property_id=bob_prop.pk, check_in=future(40), check_out=future(42), guests=1, status="confirmed"
+    )
+    with transaction.atomic():
+        return Invoice.objects.filter(booking=stay).first() or invoice_sync(booking=stay)
 
 
 def _snapshot(obj):
