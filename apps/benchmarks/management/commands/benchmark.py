@@ -15,12 +15,18 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from apps.benchmarks.api import bench_api
 from apps.benchmarks.search import bench_quote, bench_search
 from apps.benchmarks.sync import bench_sync
 
 BenchmarkFn = Callable[..., dict[str, Any]]
 
-BENCHMARKS: dict[str, BenchmarkFn] = {"search": bench_search, "quote": bench_quote, "sync": bench_sync}
+BENCHMARKS: dict[str, BenchmarkFn] = {
+    "search": bench_search,
+    "quote": bench_quote,
+    "sync": bench_sync,
+    "api": bench_api,
+}
 
 
 def registry() -> dict[str, BenchmarkFn]:
@@ -41,6 +47,8 @@ class Command(BaseCommand):
         parser.add_argument("--database", default="pms_bench", help="Database to (re)create for the data.")
         parser.add_argument("--rebuild", action="store_true", help="Drop and reload the data even if it matches.")
         parser.add_argument("--json", action="store_true", help="Print one JSON object.")
+        parser.add_argument("--seconds", type=float, default=10.0, help="api: measured seconds per workload.")
+        parser.add_argument("--web-workers", type=int, default=4, help="api: gunicorn workers.")
 
     def handle(self, *args, **options):
         benchmarks = registry()
