@@ -64,7 +64,6 @@ def bobs(bob, bob_prop, prop):
         amount_received=Decimal("300"),
     )
     token, _ = api_token_create(user=bob, name="bob integrator")
-    from apps.channels.models_airbnb import AirbnbRequest
     from apps.integrations import services as integration_services
     from apps.integrations.models import WebhookDelivery
     from apps.ledger import services as ledger_services
@@ -133,9 +132,6 @@ def bobs(bob, bob_prop, prop):
         ),
         "ledger.ownerlegal": ledger_services.owner_legal_set(owner_id=bob.pk, legal_name="Bob's Cabin GmbH"),
         "ledger.invoice": _bobs_invoice(bob_prop),
-        "channels.airbnbrequest": AirbnbRequest.objects.create(
-            connection=conn, property=bob_prop, kind="request", code="HMBOB1", check_in=future(30), check_out=future(33)
-        ),
     }
 
 
