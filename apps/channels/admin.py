@@ -127,6 +127,7 @@ class ChannelConnectionAdmin(AirbnbConnectionAdminMixin, OwnerScopedAdmin):
         "last_import_status",
         "secrets_set",
         "breaker_state",
+        "google_vr_setup",
         "created_at",
         "updated_at",
     )
@@ -147,6 +148,22 @@ class ChannelConnectionAdmin(AirbnbConnectionAdminMixin, OwnerScopedAdmin):
         except Exception:
             return "unknown (Redis unavailable)"
         return f"{st.state.replace('_', '-')} ({st.failures} failure(s))" if st.failures else st.state
+
+    @admin.display(description="Google Hotel Center")
+    def google_vr_setup(self, obj: ChannelConnection) -> str:
+        """What the owner enters in Hotel Center for a Google connection, and the last price check."""
+        if obj.pk is None or obj.platform != "google_vr" or not obj.username:
+            return "–"
+        from . import google_vr
+
+        accuracy = (obj.settings or {}).get("price_accuracy") or {}
+        score = accuracy.get("score")
+        return format_html(
+            "Hotel List Feed: <code>{}</code><br>Landing page: <code>{}</code><br>Price accuracy: {}",
+            google_vr.feed_url(owner_id=obj.property.owner_id, partner=obj.username),
+            google_vr.landing_url_template(),
+            "not checked yet" if score is None else f"{score:.0%} of {accuracy.get('sampled')} sampled stays",
+        )
 
     @admin.display(description="Deliveries")
     def deliveries_link(self, obj: ChannelConnection) -> str:

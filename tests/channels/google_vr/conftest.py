@@ -18,6 +18,7 @@ PARTNER = "alice-vr"
 def _short_horizon(settings):
     """Full-calendar pushes (a pricing rule changed) reach 60 days ahead here, not a year: fewer messages."""
     settings.CHANNEL_PUSH_HORIZON_DAYS = 60
+    settings.CHANNEL_HTTP_TIMEOUT = 15  # a push is several requests: a loaded test machine is not a fault
 
 
 def google_connection(prop, *, hotel_id: str, partner: str = PARTNER, base_url: str = "") -> ChannelConnection:

@@ -22,10 +22,11 @@ pytestmark = pytest.mark.django_db(transaction=True)
         ({"kind": "429", "retry_after": 7}, ErrorKind.RATE_LIMITED),
         ({"kind": "malformed"}, ErrorKind.RETRYABLE),
         ({"kind": "5xx", "status_code": 502}, ErrorKind.RETRYABLE),
-        ({"kind": "timeout", "latency_ms": 3500}, ErrorKind.RETRYABLE),
+        ({"kind": "timeout", "latency_ms": 2500}, ErrorKind.RETRYABLE),
     ],
 )
-def test_faults_map_to_error_kinds(google, fault, kind):
+def test_faults_map_to_error_kinds(google, fault, kind, settings):
+    settings.CHANNEL_HTTP_TIMEOUT = 2  # the injected timeout sleeps 2.5 s
     SimFault.objects.create(simulator="google_vr", remaining=1, **fault)
     with pytest.raises(AdapterError) as exc:
         get_adapter(google).push_calendar([DayState(day=future(3), available=True)])
@@ -39,8 +40,12 @@ def test_faults_map_to_error_kinds(google, fault, kind):
 def test_commands(google, gprop):
     get_adapter(google).push_calendar([DayState(day=future(i), available=True) for i in range(1, 30)])
     out = io.StringIO()
-    call_command("google_traveller_search", "--samples", "3", "--seed", "1", stdout=out)
-    assert "alice-1: 3/3 match" in out.getvalue() and GoogleAccuracyCheck.objects.count() == 3
+    call_command("google_traveller_search", "--samples", "3", "--seed", "1", "--fetch-feed", stdout=out)
+    assert (
+        "alice-vr: feed ok: 1 listing(s)" in out.getvalue()
+        and "alice-1: 3/3 match" in out.getvalue()
+        and GoogleAccuracyCheck.objects.count() == 3
+    )
     out = io.StringIO()
     call_command("google_price_check", "--samples", "5", "--seed", "1", stdout=out)
     assert "5/5 stays match (100%)" in out.getvalue()

@@ -110,3 +110,13 @@ def test_unreadable_feed_changes_nothing(live_server, alice, gprop):
     account.refresh_from_db()
     assert sim.fetch_feed(account)["status"].startswith("fetch failed")
     assert GoogleListing.objects.get(hotel_id="alice-1").listed
+
+
+def test_owner_sees_the_feed_url_and_landing_template_in_the_admin(client, alice, gprop, live_server):
+    conn = google_connection(gprop, hotel_id="alice-1")
+    client.force_login(alice)
+    page = client.get(f"/admin/channels/channelconnection/{conn.pk}/change/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert google_vr.feed_path(owner_id=alice.pk, partner=PARTNER) in html
+    assert "/go/google/(PARTNER-HOTEL-ID)/" in html and "not checked yet" in html

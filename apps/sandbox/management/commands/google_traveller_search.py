@@ -8,7 +8,7 @@ import random
 from django.core.management.base import BaseCommand, CommandError
 
 from apps.sandbox import google_vr
-from apps.sandbox.models.google_vr import GoogleListing
+from apps.sandbox.models.google_vr import GoogleAccount, GoogleListing
 
 
 class Command(BaseCommand):
@@ -18,10 +18,15 @@ class Command(BaseCommand):
         parser.add_argument("--partner", default="", help="Only this partner account.")
         parser.add_argument("--samples", type=int, default=10, help="Stays per listing.")
         parser.add_argument("--seed", type=int, default=None)
+        parser.add_argument("--fetch-feed", action="store_true", help="Fetch the accounts' Hotel List Feeds first.")
 
-    def handle(self, *args, partner="", samples=10, seed=None, **options):
+    def handle(self, *args, partner="", samples=10, seed=None, fetch_feed=False, **options):
         if not 1 <= samples <= 1000:
             raise CommandError("--samples must be between 1 and 1000.")
+        if fetch_feed:
+            accounts = GoogleAccount.objects.filter(partner=partner) if partner else GoogleAccount.objects.all()
+            for account in accounts:
+                self.stdout.write(f"{account.partner}: feed {google_vr.fetch_feed(account)['status']}")
         listings = GoogleListing.objects.filter(listed=True).select_related("account").order_by("hotel_id")
         if partner:
             listings = listings.filter(account__partner=partner)
