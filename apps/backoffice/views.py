@@ -55,6 +55,17 @@ def _parse_date(value: str | None) -> date | None:
         return None
 
 
+def _in_window(value: date | None) -> date | None:
+    """A night to prefill the range form with, or None when it lies outside the calendar's window
+    (the last representable date has no next day to end a range on)."""
+    if value is None:
+        return None
+    today = timezone.localdate()
+    if not today - timedelta(days=max_days_past()) <= value <= today + timedelta(days=max_days_ahead()):
+        return None
+    return value
+
+
 def _window(params: Any, today: date) -> tuple[str, date, int]:
     """(view, start, days) from the query string; anything unreadable falls back to this month."""
     view = params.get("view") if params.get("view") in VIEWS else "month"
@@ -148,8 +159,8 @@ def calendar_edit_view(site):
         initial: dict[str, Any] = {"action": "block"}
         if prop is not None:
             initial["property"] = prop.pk
-            first = _parse_date(request.GET.get("first_night"))
-            last = _parse_date(request.GET.get("last_night")) or first
+            first = _in_window(_parse_date(request.GET.get("first_night")))
+            last = _in_window(_parse_date(request.GET.get("last_night"))) or first
             if first:
                 initial["first_night"], initial["last_night"] = first, last
                 if last and last >= first:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -97,6 +97,10 @@ class StatementForm(forms.Form):
                     raise ValueError("Give both From and To, or a month.")
                 if end < start:
                     raise ValueError("To must not be before From.")
+                if (end - start).days > 366 * 5:
+                    raise ValueError("A statement covers at most five years.")
+                if end == date.max:
+                    raise ValueError("To must be a day before 9999-12-31.")
                 data["period"] = (start, end + timedelta(days=1))
             else:
                 data["period"] = month_range(month or last_month())
@@ -346,6 +350,15 @@ class ReportForm(forms.Form):
             except ValueError as exc:
                 raise forms.ValidationError(str(exc))
         return value
+
+    def clean(self):
+        data = super().clean()
+        if data.get("first_month") and not self.errors:
+            try:
+                months_range(data["first_month"], data.get("months") or 12)
+            except ValueError as exc:
+                raise forms.ValidationError(str(exc))
+        return data
 
 
 def default_first_month() -> str:
