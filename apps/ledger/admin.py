@@ -28,6 +28,8 @@ from .selectors import (
     months_range,
     owner_statement,
     report_channels,
+    report_distributions,
+    report_pace,
     report_properties,
 )
 
@@ -217,15 +219,18 @@ class OwnerStatementAdmin(OwnerScopedAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         form = ReportForm(request.GET or None)
-        properties, channels, chart = [], [], []
+        properties, channels, chart, pace, distributions = [], [], [], [], {}
         if not form.is_bound or form.is_valid():
             data = form.cleaned_data if form.is_bound else {}
             start, end = months_range(data.get("first_month") or default_first_month(), data.get("months") or 12)
             properties = report_properties(user=request.user, start=start, end=end)
             channels = report_channels(user=request.user, start=start, end=end)
+            pace = report_pace(user=request.user, start=pace_start(), months=6)
+            distributions = report_distributions(user=request.user, start=start, end=end)
             if request.GET.get("format") == "csv":
                 response = HttpResponse(
-                    report_csv(properties=properties, channels=channels), content_type="text/csv; charset=utf-8"
+                    report_csv(properties=properties, channels=channels, pace=pace, distributions=distributions),
+                    content_type="text/csv; charset=utf-8",
                 )
                 response["Content-Disposition"] = f'attachment; filename="report-{start:%Y-%m}.csv"'
                 return response
@@ -238,6 +243,8 @@ class OwnerStatementAdmin(OwnerScopedAdmin):
             "properties": properties,
             "channels": channels,
             "chart": chart,
+            "pace": pace,
+            "distributions": distributions,
             "query": request.GET.urlencode(),
         }
         return TemplateResponse(request, "admin/ledger/reports.html", context)
@@ -384,3 +391,8 @@ def channel_chart(channels: list[dict]) -> list[dict]:
         {"label": name, "value": value, "currency": currency, "width": max(1, int(abs(value) * 100 / top))}
         for name, value in sorted(totals.items(), key=lambda kv: -kv[1])
     ]
+
+
+def pace_start() -> date:
+    """Pace looks at this month and the five after it."""
+    return timezone.localdate().replace(day=1)

@@ -22,6 +22,8 @@ from .selectors import (
     months_range,
     owner_statement,
     report_channels,
+    report_distributions,
+    report_pace,
     report_properties,
 )
 
@@ -166,8 +168,10 @@ def _strings(rows: list[dict]) -> list[dict]:
 
 class ReportView(ApiView):
     @extend_schema(
-        summary="Reports: occupancy, ADR, RevPAR by property; revenue and bookings by channel",
-        description="By month, from the ledger, for the properties the token's user may see. `first_month=YYYY-MM` "
+        summary="Reports: occupancy, ADR, RevPAR by property; revenue and bookings by channel; pace; distributions",
+        description="By month, from the ledger, for the properties the token's user may see: `properties`, "
+        "`channels`, `pace` (this month and the next five on the books now vs a year earlier), `lead_time` and "
+        "`length_of_stay` (stays arriving in the period, by bucket). `first_month=YYYY-MM` "
         "(default: 11 months ago) and `months` (1-36, default 12). `output=csv` answers with a CSV file.",
         parameters=[
             OpenApiParameter("first_month", str, description="YYYY-MM"),
@@ -192,9 +196,12 @@ class ReportView(ApiView):
         output = q_choice(request, "output", ["json", "csv"]) or "json"
         properties = report_properties(user=request.user, start=start, end=end)
         channels = report_channels(user=request.user, start=start, end=end)
+        pace = report_pace(user=request.user, start=timezone.localdate().replace(day=1), months=6)
+        distributions = report_distributions(user=request.user, start=start, end=end)
         if output == "csv":
             response = HttpResponse(
-                report_csv(properties=properties, channels=channels), content_type="text/csv; charset=utf-8"
+                report_csv(properties=properties, channels=channels, pace=pace, distributions=distributions),
+                content_type="text/csv; charset=utf-8",
             )
             response["Content-Disposition"] = f'attachment; filename="report-{start:%Y-%m}.csv"'
             return response
@@ -204,5 +211,7 @@ class ReportView(ApiView):
                 "months": months,
                 "properties": _strings(properties),
                 "channels": _strings(channels),
+                "pace": _strings(pace),
+                **distributions,
             }
         )

@@ -406,8 +406,10 @@ CHANNEL_REPORT_COLUMNS = [
 ]  # fmt: skip
 
 
-def report_csv(*, properties: list[dict], channels: list[dict]) -> str:
-    """Both reports in one CSV: a block per report, each with its header row."""
+def report_csv(
+    *, properties: list[dict], channels: list[dict], pace: list[dict] | None = None, distributions=None
+) -> str:
+    """The reports in one CSV: a block per report, each with its header row."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["report: occupancy, ADR and RevPAR by property and month"])
@@ -419,4 +421,17 @@ def report_csv(*, properties: list[dict], channels: list[dict]) -> str:
     writer.writerow(CHANNEL_REPORT_COLUMNS)
     for row in channels:
         writer.writerow([_csv_safe(str(row[c])) for c in CHANNEL_REPORT_COLUMNS])
+    if pace:
+        columns = ["month", "nights_on_books", "rent_on_books", "nights_last_year", "rent_last_year", "as_of"]
+        writer.writerow([])
+        writer.writerow(["report: booking pace (on the books now vs the same time last year)"])
+        writer.writerow(columns)
+        for row in pace:
+            writer.writerow([str(row[c]) for c in columns])
+    for name, rows in (distributions or {}).items():
+        writer.writerow([])
+        writer.writerow([f"report: {name.replace('_', ' ')} distribution"])
+        writer.writerow(["bucket", "bookings"])
+        for row in rows:
+            writer.writerow([row["bucket"], row["bookings"]])
     return out.getvalue()

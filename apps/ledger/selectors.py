@@ -370,3 +370,87 @@ def report_channels(*, user: Any, start: date, end: date) -> list[dict]:
         for row in rows
         if row["bookings"] or row["cancellations"]
     ]
+
+
+def report_pace(*, user: Any, start: date, months: int, as_of: Any = None) -> list[dict]:
+    """Booking pace: per month from ``start``, the nights and rent on the books at ``as_of`` (default
+    now) against the same month a year earlier as it stood one year before ``as_of``. The ledger is
+    append-only, so "as it stood then" is simply the lines posted by then."""
+    from datetime import datetime
+
+    from django.utils import timezone
+
+    as_of = as_of or timezone.now()
+    year_ago = as_of.replace(year=as_of.year - 1) if not (as_of.month == 2 and as_of.day == 29) else (
+        as_of - timedelta(days=365)
+    )  # fmt: skip
+    visible = LedgerLine.objects.visible_to(user).filter(kind=LineKind.RENT)
+    out = []
+    for i in range(months):
+        index = start.year * 12 + start.month - 1 + i
+        first = date(index // 12, index % 12 + 1, 1)
+        last = date((index + 1) // 12, (index + 1) % 12 + 1, 1)
+        prev_first, prev_last = first.replace(year=first.year - 1), last.replace(year=last.year - 1)
+        now_rows = visible.filter(night__gte=first, night__lt=last, posted_at__lte=as_of).aggregate(
+            n=Sum("nights"), r=Sum("amount")
+        )
+        then_rows = visible.filter(night__gte=prev_first, night__lt=prev_last, posted_at__lte=year_ago).aggregate(
+            n=Sum("nights"), r=Sum("amount")
+        )
+        out.append(
+            {
+                "month": f"{first:%Y-%m}",
+                "nights_on_books": now_rows["n"] or 0,
+                "rent_on_books": now_rows["r"] or ZERO,
+                "nights_last_year": then_rows["n"] or 0,
+                "rent_last_year": then_rows["r"] or ZERO,
+                "as_of": as_of.isoformat() if isinstance(as_of, datetime) else str(as_of),
+            }
+        )
+    return out
+
+
+def _days_between(later: str, earlier: str):
+    """``later - earlier`` of two date columns: whole days (PostgreSQL date arithmetic)."""
+    from django.db.models import Func, IntegerField
+
+    return Func(F(later), F(earlier), template="(%(expressions)s)", arg_joiner=" - ", output_field=IntegerField())
+
+
+LEAD_TIME_BUCKETS = ((0, 7, "0-7 days"), (8, 30, "8-30 days"), (31, 90, "31-90 days"), (91, 180, "91-180 days"),
+                     (181, 100000, "181+ days"))  # fmt: skip
+STAY_BUCKETS = ((1, 1, "1 night"), (2, 2, "2 nights"), (3, 3, "3 nights"), (4, 6, "4-6 nights"),
+                (7, 13, "7-13 nights"), (14, 100000, "14+ nights"))  # fmt: skip
+
+
+def report_distributions(*, user: Any, start: date, end: date) -> dict[str, list[dict]]:
+    """Lead time (arrival − the day the stay was first booked, i.e. its first ledger line) and length of
+    stay of the stays that hold their dates, arriving in [start, end), counted in SQL."""
+    from django.db.models import Case, CharField, Count, Min, When
+    from django.db.models.functions import TruncDate
+
+    first_posted = (
+        LedgerLine.objects.filter(booking_id=OuterRef("pk"), kind=LineKind.RENT)
+        .order_by()
+        .values("booking_id")
+        .annotate(first=Min("posted_at"))
+        .values("first")
+    )
+    stays = (
+        Booking.objects.visible_to(user)
+        .filter(status__in=BLOCKING_STATUSES, check_in__gte=start, check_in__lt=end)
+        .annotate(booked=TruncDate(Subquery(first_posted)))
+        .exclude(booked__isnull=True)
+        .annotate(lead=_days_between("check_in", "booked"), los=_days_between("check_out", "check_in"))
+    )
+
+    def buckets(field_name: str, spec) -> list[dict]:
+        label = Case(
+            *[When(**{f"{field_name}__gte": lo, f"{field_name}__lte": hi}, then=Value(text)) for lo, hi, text in spec],
+            default=Value("other"),
+            output_field=CharField(),
+        )
+        counts = dict(stays.annotate(bucket=label).values("bucket").annotate(n=Count("pk")).values_list("bucket", "n"))
+        return [{"bucket": text, "bookings": counts.get(text, 0)} for _, _, text in spec]
+
+    return {"lead_time": buckets("lead", LEAD_TIME_BUCKETS), "length_of_stay": buckets("los", STAY_BUCKETS)}

@@ -88,3 +88,50 @@ def test_reports_admin_page_and_api(client, alice, bob, charlie, month_data):
     assert outsider["properties"] == [] and outsider["channels"] == []
     bobs = client_for(bob).get("/api/v1/reports/", {"first_month": d["month"], "months": 1}).json()
     assert {r["name"] for r in bobs["properties"]} == {"Bob's Cabin"}
+
+
+def test_pace_and_distributions(alice, charlie, month_data):
+    from datetime import date as date_cls
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.bookings import services as booking_services
+    from apps.bookings.models import BookingStatus
+    from apps.ledger.selectors import report_distributions, report_pace
+
+    d = month_data
+    # a stay in the same month last year, booked (posted) a year and a day ago
+    year_ago = timezone.now() - timedelta(days=366)
+    last_year = d["start"].replace(year=d["start"].year - 1) + timedelta(days=3)
+    booking_services.booking_create(
+        property_id=d["loft"].pk, check_in=last_year, check_out=last_year + timedelta(days=2), guests=1,
+        status=BookingStatus.CONFIRMED, enforce_rules=False, now=year_ago,
+        guest=booking_services.GuestData(first_name="Olga"),
+    )  # fmt: skip
+    # the fixture's cancellations happen at their own (later) moments: look from after them all
+    later = timezone.make_aware(timezone.datetime.combine(d["end"], timezone.datetime.min.time()))
+    (row,) = report_pace(user=alice, start=d["start"], months=1, as_of=later)
+    assert (row["nights_on_books"], row["rent_on_books"]) == (6, D("700.00"))
+    assert row["nights_last_year"] == 2
+    # as it stood an hour ago: nothing of this month's stays was on the books yet
+    (earlier,) = report_pace(user=alice, start=d["start"], months=1, as_of=timezone.now() - timedelta(hours=1))
+    assert earlier["nights_on_books"] == 0
+    # now, before those later cancellations: the cancelled stays' nights are still on the books
+    assert report_pace(user=alice, start=d["start"], months=1)[0]["nights_on_books"] == 10
+    assert report_pace(user=charlie, start=d["start"], months=1)[0]["nights_on_books"] == 0
+
+    dist = report_distributions(user=alice, start=d["start"], end=d["end"])
+    los = {r["bucket"]: r["bookings"] for r in dist["length_of_stay"]}
+    assert los["3 nights"] == 2 and sum(los.values()) == 2  # the paid and the channel stay (cancelled ones not)
+    today = date_cls.today()
+    leads = [(d["paid"].check_in - today).days, (d["channel"].check_in - today).days]
+    counted = {r["bucket"]: r["bookings"] for r in dist["lead_time"]}
+    expected = {}
+    for lead in leads:
+        label = next(text for lo, hi, text in
+                     [(0, 7, "0-7 days"), (8, 30, "8-30 days"), (31, 90, "31-90 days"), (91, 180, "91-180 days"),
+                      (181, 10**5, "181+ days")] if lo <= lead <= hi)  # fmt: skip
+        expected[label] = expected.get(label, 0) + 1
+    assert {k: v for k, v in counted.items() if v} == expected
+    assert report_distributions(user=charlie, start=d["start"], end=d["end"])["lead_time"][0]["bookings"] == 0
