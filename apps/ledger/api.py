@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -67,6 +68,27 @@ STATEMENT_EXAMPLE = {
 }
 
 
+REPORT_EXAMPLE = {
+    "first_month": "2026-01",
+    "months": 12,
+    "properties": [
+        {"property": 12, "name": "Lakeside Loft", "month": "2026-07", "currency": "EUR", "nights_sold": 24,
+         "nights_available": 31, "occupancy": "77.4", "rent": "2880.00", "adr": "120.00", "revpar": "92.90"}
+    ],
+    "channels": [
+        {"channel": "booking_com", "channel_name": "Booking.com", "month": "2026-07", "currency": "EUR",
+         "bookings": 3, "nights": 11, "revenue": "1320.00", "commission": "-198.00", "cancellations": 1,
+         "cancellation_kept": "0.00"}
+    ],
+    "pace": [
+        {"month": "2026-12", "nights_on_books": 18, "rent_on_books": "2160.00", "nights_last_year": 12,
+         "rent_last_year": "1380.00", "as_of": "2026-12-01T20:00:00+00:00"}
+    ],
+    "lead_time": [{"bucket": "0-7 days", "bookings": 2}, {"bucket": "8-30 days", "bookings": 5}],
+    "length_of_stay": [{"bucket": "2 nights", "bookings": 4}, {"bucket": "7-13 nights", "bookings": 1}],
+}  # fmt: skip
+
+
 def _money(values: dict) -> dict:
     return {name: str(values[name]) for name, _ in STATEMENT_COLUMNS}
 
@@ -119,7 +141,11 @@ class StatementView(ApiView):
             OpenApiParameter("owner", int, description="Owner's user id (staff only; default: you)"),
             OpenApiParameter("output", str, enum=["json", "csv", "pdf"], description="Default json"),
         ],
-        responses={200: dict},
+        responses={
+            (200, "application/json"): dict,
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+        },
         examples=[
             OpenApiExample("Statement", value=STATEMENT_EXAMPLE, response_only=True),
             error_example("Another owner's", "not_found", "Not found.", status=404),
@@ -178,7 +204,11 @@ class ReportView(ApiView):
             OpenApiParameter("months", int, description="1-36, default 12"),
             OpenApiParameter("output", str, enum=["json", "csv"], description="Default json"),
         ],
-        responses={200: dict},
+        responses={(200, "application/json"): dict, (200, "text/csv"): OpenApiTypes.STR},
+        examples=[
+            OpenApiExample("Reports", value=REPORT_EXAMPLE, response_only=True),
+            error_example("Bad month", "validation_error", "Invalid input.", status=400),
+        ],
     )
     def get(self, request):
         from django.utils import timezone
