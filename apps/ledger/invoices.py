@@ -22,6 +22,7 @@ from apps.bookings.models import Booking, BookingSource, BookingStatus
 from apps.core.money import round_money
 
 from .models import CHARGE_KINDS, Invoice, LedgerLine, LineKind, OwnerLegal
+from .selectors import tidy
 
 ZERO = Decimal("0")
 INVOICED_SOURCES = (BookingSource.DIRECT, BookingSource.API)
@@ -44,6 +45,7 @@ def next_invoice_number(*, owner_id: int) -> int:
 
 
 def _line(label: str, net: Decimal, rate: Decimal | None = None, tax: Decimal = ZERO) -> dict:
+    net, tax = tidy(net), tidy(tax)
     return {
         "label": label,
         "net": str(net),

@@ -86,8 +86,12 @@ def _fonts() -> tuple[str, str]:
     return "PMSVera", "PMSVeraBold"
 
 
+def _places(value: Decimal) -> int:
+    return 2 if value == value.quantize(Decimal("0.01")) else 3
+
+
 def _amount(value: Decimal) -> str:
-    return f"{value:,.2f}".replace("-", "−") if value else "–"
+    return f"{value:,.{_places(value)}f}".replace("-", "−") if value else "–"
 
 
 def statement_pdf(statement: Statement) -> bytes:
@@ -392,7 +396,7 @@ def invoice_pdf(invoice, *, cash: list[tuple[str, Decimal]] | None = None) -> by
 
 
 def _amount_plain(value: Decimal) -> str:
-    return f"{value:,.2f}".replace("-", "−")
+    return f"{value:,.{_places(value)}f}".replace("-", "−")
 
 
 # --- reports ----------------------------------------------------------------------------------------

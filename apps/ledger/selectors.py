@@ -20,6 +20,12 @@ from .models import CASH_KINDS, CHARGE_KINDS, STAY_CHARGE_KINDS, LedgerLine, Lin
 ZERO = Decimal("0")
 
 
+def tidy(amount: Decimal) -> Decimal:
+    """An amount as money reads: two decimals, three only where the third is used (KWD, BHD, ...)."""
+    two = amount.quantize(Decimal("0.01"))
+    return two if two == amount else amount
+
+
 def _sum(qs) -> Decimal:
     return qs.aggregate(s=Sum("amount"))["s"] or ZERO
 
@@ -37,7 +43,8 @@ def booking_money(*, booking_id: int) -> dict[str, Decimal]:
     sums.update({row["kind"]: row["s"] for row in rows})
     charged = sum((sums[k] for k in CHARGE_KINDS), ZERO)
     paid = sum((sums[k] for k in CASH_KINDS), ZERO)
-    return {**sums, "charged": charged, "paid": paid, "balance": charged - paid}
+    sums = {kind: tidy(value) for kind, value in sums.items()}
+    return {**sums, "charged": tidy(charged), "paid": tidy(paid), "balance": tidy(charged - paid)}
 
 
 def _kind_sum(kinds) -> Coalesce:
@@ -230,7 +237,10 @@ def owner_statement(*, owner_id: int, start: date, end: date, user: Any = None) 
     }
     for b in bookings:
         row = by_booking[b.pk]
-        values = {k: row[k] or ZERO for k in ("rent", "fees", "taxes", "adjustments", "commission", "paid", "refunded")}
+        values = {
+            k: round_money(row[k] or ZERO, b.currency)
+            for k in ("rent", "fees", "taxes", "adjustments", "commission", "paid", "refunded")
+        }
         if not any(values.values()):
             continue
         section = sections[b.property_id]
@@ -306,7 +316,7 @@ def report_properties(*, user: Any, start: date, end: date) -> list[dict]:
     for row in rows:
         month = row["month"]
         days = _days(month)
-        nights, rent = row["nights"] or 0, row["rent"] or ZERO
+        nights, rent = row["nights"] or 0, round_money(row["rent"] or ZERO, row["currency"])
         if not nights and not rent:
             continue
         out.append(
@@ -362,10 +372,10 @@ def report_channels(*, user: Any, start: date, end: date) -> list[dict]:
             "currency": row["currency"],
             "bookings": row["bookings"],
             "nights": row["nights"] or 0,
-            "revenue": row["revenue"] or ZERO,
-            "commission": row["commission"] or ZERO,
+            "revenue": round_money(row["revenue"] or ZERO, row["currency"]),
+            "commission": round_money(row["commission"] or ZERO, row["currency"]),
             "cancellations": row["cancellations"],
-            "cancellation_kept": row["kept"] or ZERO,
+            "cancellation_kept": round_money(row["kept"] or ZERO, row["currency"]),
         }
         for row in rows
         if row["bookings"] or row["cancellations"]
@@ -401,9 +411,9 @@ def report_pace(*, user: Any, start: date, months: int, as_of: Any = None) -> li
             {
                 "month": f"{first:%Y-%m}",
                 "nights_on_books": now_rows["n"] or 0,
-                "rent_on_books": now_rows["r"] or ZERO,
+                "rent_on_books": tidy(now_rows["r"] or ZERO),
                 "nights_last_year": then_rows["n"] or 0,
-                "rent_last_year": then_rows["r"] or ZERO,
+                "rent_last_year": tidy(then_rows["r"] or ZERO),
                 "as_of": as_of.isoformat() if isinstance(as_of, datetime) else str(as_of),
             }
         )

@@ -74,7 +74,7 @@ def test_taxes_and_discounts_come_from_the_price_snapshot(prop):
         )
     booking = _book(prop, nights=7, status=BookingStatus.CONFIRMED)
     snapshot = booking.price_snapshot
-    assert [str(t.amount) for t in _lines(booking, kind=LineKind.TAX)] == [t["amount"] for t in snapshot["taxes"]]
+    assert [t.amount for t in _lines(booking, kind=LineKind.TAX)] == [Decimal(t["amount"]) for t in snapshot["taxes"]]
     assert [t.rate for t in _lines(booking, kind=LineKind.TAX)] == [Decimal("7"), None]
     (discount,) = _lines(booking, kind=LineKind.DISCOUNT)
     assert discount.amount == Decimal("-70.00") and discount.label == "Weekly"
