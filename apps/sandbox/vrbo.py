@@ -518,7 +518,9 @@ class SyncProbe:
         """The simulator's crawl lag at its configured interval (``VRBO_SIM_CRAWL_SECONDS``): for
         ``VRBO_BENCH_CRAWL_SAMPLES`` bookings (default 3), the time from the commit until the
         simulator, crawling on its schedule (``crawl_due``), holds a calendar with the nights closed.
-        It is about half the interval on average plus one conditional crawl."""
+        It is about half the interval on average plus one conditional crawl. Then
+        ``VRBO_BENCH_BOOKING_REQUESTS`` (default 10) real-time booking requests, timed from the
+        simulator's POST to our answer."""
         import os
 
         from apps.benchmarks.common import percentiles
@@ -553,7 +555,21 @@ class SyncProbe:
                 if last and last.finished_at:
                     crawl_ms.append((last.finished_at - last.started_at).total_seconds() * 1000)
         lag_p = percentiles(lags)
+        # real-time booking requests: the simulator's bookingRequest until our bookingResponse
+        listing.refresh_from_db()
+        request_ms: list[float] = []
+        booked = 0
+        for i in range(int(os.environ.get("VRBO_BENCH_BOOKING_REQUESTS", "10"))):
+            check_in = first + timedelta(days=2 * samples + 2 + 2 * i)
+            record = book(listing, check_in=check_in, check_out=check_in + timedelta(days=1), adults=1, force=True)
+            booked += record.status == VrboSimBooking.Status.BOOKED
+            if record.latency_ms is not None:
+                request_ms.append(float(record.latency_ms))
+        req_p = percentiles(request_ms)
         return {
+            "booking_request_p50_ms": req_p["p50_ms"],
+            "booking_request_p99_ms": req_p["p99_ms"],
+            "booking_requests_booked": booked,
             "crawl_interval_s": interval,
             "crawl_lag_p50_ms": lag_p["p50_ms"],
             "crawl_lag_p99_ms": lag_p["p99_ms"],
