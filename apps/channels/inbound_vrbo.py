@@ -32,9 +32,11 @@ from defusedxml import ElementTree as SafeET
 from apps.availability import pricing
 from apps.availability.selectors import stay_check
 from apps.bookings.models import Booking
+from apps.core import limits
+from apps.core.errors import DomainError
 
 from . import vrbo
-from .adapters.base import ChannelReservation
+from .adapters.base import ChannelReservation, reservation_check
 from .inbound import MAX_BODY, _finish, _storable, process_reservation, safe_headers
 from .models import ChannelConnection, InboundMessage
 from .services import channel_booking_find
@@ -277,6 +279,12 @@ def _answer_result(msg, conn, res: ChannelReservation, result, *, ok_status: str
 
 def _book(msg: InboundMessage, conn: ChannelConnection, details: Element) -> VrboAnswer:
     res = reservation_from_request(details)
+    try:
+        res = reservation_check(res)  # dates inside the sane window, party size, amounts, names
+    except DomainError as exc:
+        return _refuse(
+            msg, status=InboundMessage.Status.INVALID, http=400, code="INVALID_REQUEST", message=str(exc)[:300]
+        )
     msg.natural_key = res.natural_key[:200]
     msg.save(update_fields=["natural_key"])
     if channel_booking_find(connection=conn, external_id=res.external_id) is None:
@@ -330,6 +338,12 @@ def _change(msg: InboundMessage, conn: ChannelConnection, kind: str, details: El
             hotel_code=vrbo.listing_external_id(conn),
             version=_req(details, "modificationUuid", "the modificationUuid"),
         )
+    try:
+        res = reservation_check(res)
+    except DomainError as exc:
+        return _refuse(
+            msg, status=InboundMessage.Status.INVALID, http=400, code="INVALID_REQUEST", message=str(exc)[:300]
+        )
     msg.natural_key = res.natural_key[:200]
     msg.save(update_fields=["natural_key"])
     result = process_reservation(msg=msg, connection=conn, res=res)
@@ -352,13 +366,15 @@ def quote_receive(*, headers: dict[str, str], body: bytes) -> tuple[int, dict[st
         check_in = date.fromisoformat(str(rng.get("arrivalDate", "")))
         check_out = date.fromisoformat(str(rng.get("departureDate", "")))
         adults, children = int(data.get("adults", 1) or 0), int(data.get("children", 0) or 0)
-    except (ValueError, TypeError, AttributeError) as exc:
+    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
         return 400, {"errors": [{"code": "MALFORMED_REQUEST", "message": f"Malformed request: {str(exc)[:200]}"}]}
     if listing != vrbo.listing_external_id(conn):
         return 404, {"errors": [{"code": "LISTING_NOT_FOUND", "message": "Unknown listing."}]}
-    guests = adults + children
-    if not 0 < (check_out - check_in).days <= pricing.MAX_STAY_NIGHTS or not 0 < guests <= 1000:
-        return 400, {"errors": [{"code": "INVALID_REQUEST", "message": "Dates or party size out of range."}]}
+    try:
+        check_in, check_out = limits.check_span(check_in, check_out)
+        guests = limits.check_guests(adults + children)
+    except DomainError as exc:
+        return 400, {"errors": [{"code": "INVALID_REQUEST", "message": str(exc)[:300]}]}
     check = stay_check(prop=conn.property, check_in=check_in, check_out=check_out, guests=guests)
     answer: dict[str, Any] = {
         "responseVersion": "1.0",

@@ -278,3 +278,35 @@ def test_fas_quote_equals_our_quote(live_server, prop, alice_vrbo):
     assert data["quote"]["discounts"][0]["amount"] == str(ours.stay_adjustments[0]["amount"])
     bad = requests.post(f"{live_server.url}/vrbo/quote", data=b"[1", auth=(ALICE_USER, ALICE_PASSWORD), timeout=10)
     assert bad.status_code == 400
+
+
+def test_hostile_dates_and_numbers_are_a_400_never_a_500(live_server, prop, alice_vrbo):
+    from datetime import date
+
+    far = booking_request_xml(
+        listing="L-ALICE", check_in=date(9999, 12, 30), check_out=date(9999, 12, 31), tracking="t1"
+    )
+    answer = post(live_server, far)
+    assert answer.status_code == 400
+    assert SafeET.fromstring(answer.content).findtext("error/errorCode") == "INVALID_REQUEST"
+    old = booking_request_xml(listing="L-ALICE", check_in=date(1, 1, 1), check_out=date(1, 1, 3), tracking="t2")
+    assert post(live_server, old).status_code == 400
+    crowd = booking_request_xml(
+        listing="L-ALICE",
+        check_in=vrbo.local_today(prop),
+        check_out=vrbo.local_today(prop) + timedelta(days=2),
+        tracking="t3",
+        adults=10**9,
+    )
+    assert post(live_server, crowd).status_code == 400
+    auth = (ALICE_USER, ALICE_PASSWORD)
+    for body in (
+        b'{"listingExternalId": "L-ALICE", "dateRange": {"arrivalDate": "9999-12-30", "departureDate": "9999-12-31"}}',
+        b'{"listingExternalId": "L-ALICE", "adults": Infinity, '
+        b'"dateRange": {"arrivalDate": "2027-01-01", "departureDate": "2027-01-03"}}',
+        b'{"listingExternalId": "L-ALICE", "dateRange": "x"}',
+        b"[]",
+    ):
+        response = requests.post(f"{live_server.url}/vrbo/quote", data=body, auth=auth, timeout=10)
+        assert response.status_code == 400, (body, response.text)
+    assert not Booking.objects.filter(source="fewo_direkt").exists()
