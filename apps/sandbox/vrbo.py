@@ -23,6 +23,7 @@ rows on the simulator's own endpoints (``simulator_view("vrbo")``).
 
 from __future__ import annotations
 
+import random
 import time
 import uuid
 from datetime import date, datetime, timedelta
@@ -518,7 +519,8 @@ class SyncProbe:
         """The simulator's crawl lag at its configured interval (``VRBO_SIM_CRAWL_SECONDS``): for
         ``VRBO_BENCH_CRAWL_SAMPLES`` bookings (default 3), the time from the commit until the
         simulator, crawling on its schedule (``crawl_due``), holds a calendar with the nights closed.
-        It is about half the interval on average plus one conditional crawl. Then
+        Each commit falls at a random moment of the crawl cycle, so the lag is about half the interval
+        on average plus one conditional crawl. Then
         ``VRBO_BENCH_BOOKING_REQUESTS`` (default 10) real-time booking requests, timed from the
         simulator's POST to our answer."""
         import os
@@ -536,10 +538,13 @@ class SyncProbe:
         crawl_ms: list[float] = []
         lags: list[float] = []
         first = timezone.localdate() + timedelta(days=min(600, feed_days_ahead() - 4 * samples - 2))
+        phase = random.Random(2026)  # noqa: S311 - a reproducible spread, not a secret
         for i in range(samples):
             if log:
                 log(f"vrbo crawl lag sample {i + 1}/{samples} (interval {interval} s)…")
             check_in = first + timedelta(days=2 * i)
+            # the commit falls at a random moment of the crawler's cycle, as a guest's booking would
+            time.sleep(phase.uniform(0, interval))
             t0 = time.monotonic()
             booking_services.booking_create(
                 property_id=conn.property_id,
