@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import requests
@@ -66,7 +67,7 @@ def test_booking_request_books_replay_is_one_booking_and_closes_booking_com(live
     booking = Booking.objects.get(property=prop, source="fewo_direkt", external_id=tracking)
     assert root.findtext("bookingResponseDetails/externalId") == booking.reference
     assert root.findtext("bookingResponseDetails/bookingStatus") == "BOOKED"
-    assert booking.status == "confirmed" and booking.guests == 2 and str(booking.total_price) == "500.00"
+    assert booking.status == "confirmed" and booking.guests == 2 and booking.total_price == Decimal("500.00")
 
     replay = post(live_server, body)
     assert replay.status_code == 200
