@@ -366,7 +366,8 @@ def quote_receive(*, headers: dict[str, str], body: bytes) -> tuple[int, dict[st
         check_in = date.fromisoformat(str(rng.get("arrivalDate", "")))
         check_out = date.fromisoformat(str(rng.get("departureDate", "")))
         adults, children = int(data.get("adults", 1) or 0), int(data.get("children", 0) or 0)
-    except (ValueError, TypeError, AttributeError, OverflowError) as exc:
+    except (ValueError, TypeError, AttributeError, OverflowError, RecursionError) as exc:
+        # OverflowError: a party size of 1e999 (infinity); RecursionError: JSON nested too deep
         return 400, {"errors": [{"code": "MALFORMED_REQUEST", "message": f"Malformed request: {str(exc)[:200]}"}]}
     if listing != vrbo.listing_external_id(conn):
         return 404, {"errors": [{"code": "LISTING_NOT_FOUND", "message": "Unknown listing."}]}

@@ -100,7 +100,7 @@ def authenticate(authorization: str) -> ChannelConnection | None:
         user, sep, password = base64.b64decode(authorization[6:], validate=True).decode("utf-8").partition(":")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    if not sep or not user:
+    if not sep or not user or "\x00" in user:  # PostgreSQL text cannot hold a NUL: no one's name
         return None
     found = list(
         ChannelConnection.objects.filter(platform=PLATFORM, username=user).select_related(
