@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 
+from apps.core import limits
 from apps.core.tenancy import is_pms_staff
 
 from . import booking_com
@@ -16,6 +18,9 @@ from .models import SimCalendarDay, SimFault, SimListing, SimRequest, SimReserva
 
 
 class StaffOnly(admin.ModelAdmin):
+    #: JSON fields parsed and bounded by the limits (a 10,000-digit number was a 500)
+    formfield_overrides = {models.JSONField: {"form_class": limits.LimitedJSONField}}
+
     def has_module_permission(self, request):
         return is_pms_staff(request.user)
 

@@ -294,3 +294,34 @@ def test_checkout_and_portal_forms_with_hostile_values(data, stripe_sandbox):
 def test_every_model_is_reachable_for_the_fuzzer():
     """The admin fuzz covers what the admin registers: a guard that the list is not empty."""
     assert len(_add_urls()) >= 5 and apps.get_app_config("properties")
+
+
+def _json_field_add_urls() -> list[tuple[str, list[str]]]:
+    from django.db import models
+
+    out = []
+    for model in admin.site._registry:
+        names = [f.name for f in model._meta.concrete_fields if isinstance(f, models.JSONField) and f.editable]
+        if names:
+            try:
+                out.append((reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_add"), names))
+            except Exception:  # noqa: BLE001, S112 - no add view
+                continue
+    return sorted(out)
+
+
+@pytest.mark.parametrize(("url", "names"), _json_field_add_urls())
+def test_every_admin_json_field_refuses_absurd_json(staff_client, data, url, names):
+    """Found by the 10x run: a simulator's JSON field took a 10,000-digit number to a 500."""
+    response = staff_client.get(url)
+    if response.status_code != 200:
+        return
+    base = _form(staff_client, url)
+    for name in names:
+        if name not in base:
+            continue
+        for value in ("9" * 10_001, "[" * 5000 + "]" * 5000, '{"a": NaN}', '"a\\u0000b"'):
+            before = _snapshot()
+            r = staff_client.post(url, {**base, name: [value]})
+            assert r.status_code == 200, (url, name, value[:20], r.status_code)
+            assert _snapshot() == before
