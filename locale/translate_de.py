@@ -488,6 +488,7 @@ DE: dict[str, str | tuple[str, str]] = {
     "Delete selected blocks (frees the dates)": "Ausgewählte Sperren löschen (gibt die Daten frei)",
     "Re-read selected payments from Stripe": "Ausgewählte Zahlungen erneut von Stripe lesen",
     "Refund the rest of the selected payments": "Den Rest der ausgewählten Zahlungen erstatten",
+    "our feeds read %(t)s ago": "unsere Feeds vor %(t)s abgerufen",
 }
 
 

@@ -486,6 +486,7 @@ class ConnectionHealth:
     open_alerts: int = 0
     breaker: str = "closed"
     recent_failures: list[Any] = field(default_factory=list)
+    platform_read_at: Any = None  # when the platform last read the feeds we host for it (Vrbo)
 
     @property
     def healthy(self) -> bool:
@@ -517,7 +518,7 @@ def _breaker_states(platforms: set[str]) -> dict[str, str]:
 def sync_health(*, user: Any, now: Any = None, failures_per_connection: int = 5) -> list[ConnectionHealth]:
     """Per visible channel connection: the last successful push and pull, the backlog, failures in the
     last 24 h, dead letters, open alerts and the platform's circuit breaker, plus the latest failed
-    deliveries. Seven queries whatever the number of connections (plus one Redis read per platform)."""
+    deliveries. Eight queries whatever the number of connections (plus one Redis read per platform)."""
     from django.db.models import Count, Max, Q
     from django.utils import timezone
 
@@ -550,6 +551,14 @@ def sync_health(*, user: Any, now: Any = None, failures_per_connection: int = 5)
         InboundMessage.objects.filter(connection_id__in=ids)
         .values("connection_id")
         .annotate(last=Max("received_at"))
+        .values_list("connection_id", "last")
+    )
+    from apps.channels.models_vrbo import VrboFeedRead
+
+    feed_reads = dict(
+        VrboFeedRead.objects.filter(connection_id__in=ids)
+        .values("connection_id")
+        .annotate(last=Max("read_at"))
         .values_list("connection_id", "last")
     )
     alerts = dict(
@@ -586,6 +595,7 @@ def sync_health(*, user: Any, now: Any = None, failures_per_connection: int = 5)
                 open_alerts=alerts.get(conn.pk, 0),
                 breaker=breakers.get(conn.platform, "—") if conn.pushes else "—",
                 recent_failures=failing.get(conn.pk, []),
+                platform_read_at=feed_reads.get(conn.pk),
             )
         )
     return out

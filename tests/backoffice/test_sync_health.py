@@ -146,7 +146,7 @@ def test_sync_health_takes_a_fixed_number_of_queries(client, alice, prop):
     with CaptureQueriesContext(db_connection) as many:
         assert client.get(reverse(PAGE)).status_code == 200
     print(f"\nsync health 1 connection: {len(few)} queries; 11 connections: {len(many)} queries")
-    assert len(many) == len(few) <= 12
+    assert len(many) == len(few) <= 13
 
 
 @pytest.mark.django_db
@@ -162,3 +162,14 @@ def test_how_long_ago_a_platform_read_the_ical_export(client, alice, bob, prop, 
     page = client.get(reverse(PAGE)).content.decode()
     row = page[page.index(f'data-feed-of="{prop.pk}"') :].split("</tr>")[0]
     assert "ago" in row and "Airbnb Calendar Sync" in row
+
+
+@pytest.mark.django_db
+def test_when_vrbo_last_read_the_feeds_we_host(client, alice, prop):
+    from apps.channels.models_vrbo import VrboFeedRead
+
+    conn = connect(prop, platform="fewo_direkt", hotel="vrbo-1")
+    VrboFeedRead.objects.create(connection=conn, property=prop, document="availability", status_code=200)
+    client.force_login(alice)
+    row = row_of(client.get(reverse(PAGE)).content.decode(), conn)
+    assert "our feeds read" in row and "ago" in row.split('data-figure="platform_read"')[1]
