@@ -44,11 +44,14 @@ pytestmark = pytest.mark.django_db
 
 SECRET = "whsec-fuzz"  # noqa: S105
 HOTEL = "4242"
-SAMPLE = {"platform": "booking_com", "partner": "fuzz", "owner_id": "1", "token": "x", "code": "HM123"}
+SAMPLE = {"platform": "booking_com", "partner": "fuzz", "owner_id": "1", "token": "x", "code": "HM123",
+          "external_id": "R-1", "kind": "listings"}  # fmt: skip
+#: where platforms call us: webhooks, Stripe, and the FeWo-direkt / Vrbo endpoints it calls and crawls
+INBOUND_PREFIXES = ("webhooks/", "payments/", "vrbo/")
 
 
 def inbound_routes() -> list[str]:
-    """Every URL under /webhooks/ and /payments/, with sample values for its parameters."""
+    """Every URL under /webhooks/, /payments/ and /vrbo/, with sample values for its parameters."""
     found: list[str] = []
 
     def walk(patterns, prefix: str) -> None:
@@ -62,7 +65,7 @@ def inbound_routes() -> list[str]:
     walk(get_resolver().url_patterns, "")
     out = set()
     for route in found:
-        if not route.startswith(("webhooks/", "payments/")):
+        if not route.startswith(INBOUND_PREFIXES):
             continue
         path = "/" + route.lstrip("^").rstrip("$")
         for name, value in SAMPLE.items():
