@@ -312,3 +312,22 @@ def test_signed_stripe_events_with_hostile_fields(stripe_sandbox, alice, prop):
         assert _stored() == before
 
     run()
+
+
+def test_a_300_character_last_modify_date_time_is_refused_for_good(client, conn):
+    """Finding 5: a signed message with a 300-character ``LastModifyDateTime`` answered 503 forever."""
+    import re
+
+    body = re.sub(rb'LastModifyDateTime="[^"]*"', b'LastModifyDateTime="' + b"2" * 300 + b'"', _message(
+        res_id="R-LONG", days_ahead=20
+    ))  # fmt: skip
+    assert b"2" * 300 in body
+    headers = sim.signed_headers(secret=SECRET, body=body, event_id="long")
+    extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items() if k != "Content-Type"}
+    for _ in range(2):  # a retry gets the same permanent answer
+        response = client.post("/webhooks/booking_com/", data=body, content_type="application/xml", **extra)
+        assert response.status_code == 200, response.content[:300]
+        outcome = next(iter(response.json()["reservations"].values()))
+        assert outcome["outcome"] == "invalid" and outcome["field"] == "version", outcome
+    assert not Booking.objects.exists()
+    assert set(InboundMessage.objects.values_list("status", flat=True)) == {"failed"}
