@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "apps.sandbox",
     "apps.storefront",
     "apps.api",
+    "apps.privacy",
     "apps.benchmarks",
     "apps.backoffice",
     "apps.integrations",
@@ -62,6 +63,7 @@ MIDDLEWARE = [
     "apps.api.middleware.ApiJsonErrorsMiddleware",  # every /api/ error answer in the JSON error shape
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "apps.core.audit.AuditActorMiddleware",  # who acts, for the audit log's triggers
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Content-Security-Policy with a per-request nonce; frame-ancestors 'none' except the booking widget
@@ -413,6 +415,11 @@ SPECTACULAR_SETTINGS = {
         "apps.integrations.schema.webhooks_as_extension",
     ],
 }
+
+# --- Privacy (GDPR, apps.privacy) ------------------------------------------------------------------
+# Raw inbound channel message bodies (guest data) are purged this many days after the stay ended (or
+# after receipt when no booking came of them); their metadata stays.
+INBOUND_BODY_RETENTION_DAYS = env.int("INBOUND_BODY_RETENTION_DAYS", default=90)
 
 # --- Guest pages (storefront) -------------------------------------------------------------------
 STOREFRONT_NAME = env.str("STOREFRONT_NAME", default="Direct Stays")  # brand shown on guest pages and e-mails

@@ -7,6 +7,8 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework import authentication, exceptions
 
+from apps.core import audit
+
 from .models import ApiToken, hash_token
 
 #: ``last_used_at`` is written at most this often per token (not on every request).
@@ -30,6 +32,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid or revoked token.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The token's user is inactive.")
+        audit.set_actor(
+            "api_token", f"API token {token.prefix}… ({token.name}) of {token.user.get_username()}",
+            user_id=token.user_id, token_id=token.pk,
+        )  # fmt: skip
         now = timezone.now()
         if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)

@@ -10,6 +10,7 @@ from apps.availability import calendar
 from apps.core.admin_mixins import OwnerScopedAdmin
 from apps.core.errors import DomainError
 from apps.core.tenancy import is_pms_staff
+from apps.privacy import admin_actions as privacy_actions
 
 from . import admin_display, services
 from .models import BLOCKING_STATUSES, Booking, BookingSource, BookingStatus, Guest
@@ -331,6 +332,7 @@ class GuestAdminForm(forms.ModelForm):
 @admin.register(Guest)
 class GuestAdmin(OwnerScopedAdmin):
     form = GuestAdminForm
+    actions = [privacy_actions.gdpr_export, privacy_actions.gdpr_erase]  # issue 19
     list_display = ("full_name", "email", "phone", "country", "language", "owner")
     search_fields = ("first_name", "last_name", "email", "phone")
     list_filter = ("country", "language")

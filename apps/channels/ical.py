@@ -66,6 +66,7 @@ from apps.availability import services as availability_services
 from apps.availability.models import AvailabilityBlock, BlockSource
 from apps.bookings.errors import BookingConflict
 from apps.bookings.models import BLOCKING_STATUSES, Booking
+from apps.core import audit
 from apps.core.errors import NotFound, ValidationFailed
 from apps.core.net import PrivateHostRefused, assert_public_url, http_request
 from apps.properties.models import Property, new_feed_token
@@ -681,6 +682,7 @@ def ical_connections(*, connection_id: int | None = None) -> list[dict[str, Any]
     return [_connection_spec(conn) for conn in qs.order_by("pk")]
 
 
+@audit.actor_from(audit.channel_actor)  # the audit log names the connection
 def import_connection(*, connection_id: int, accept_empty: bool = False) -> ImportResult:
     """Import one connection's feed now ("sync now"); ``accept_empty``: the owner confirms that an
     empty feed is empty on purpose (its blocks are released)."""

@@ -12,6 +12,7 @@ from django.db import DataError, transaction
 from apps.bookings import services as booking_services
 from apps.bookings.errors import BookingConflict, InvalidTransition
 from apps.bookings.models import Booking, BookingStatus, PaymentStatus
+from apps.core import audit
 from apps.core.errors import DomainError
 from apps.core.models import SyncEvent
 from apps.core.outbox import event_emit
@@ -113,6 +114,7 @@ def _alert_id_collision(*, connection: ChannelConnection, reservation: ChannelRe
     )
 
 
+@audit.actor_from(audit.channel_actor)  # the audit log names the connection
 def reservation_apply(*, connection: ChannelConnection, reservation: ChannelReservation) -> ApplyResult:
     """Apply one platform reservation (new / modified / cancelled) to the core.
 

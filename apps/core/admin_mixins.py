@@ -98,9 +98,22 @@ class OwnerScopedAdmin(admin.ModelAdmin):
 
     #: JSON fields (addresses, rule conditions) parsed and bounded by the limits, never a 500
     formfield_overrides = {models.JSONField: {"form_class": limits.LimitedJSONField}}
+    #: the object's "History" page also lists its audit-log entries (apps.core.audit)
+    object_history_template = "admin/audit_object_history.html"
 
     def get_queryset(self, request):
         return super().get_queryset(request).visible_to(request.user)
+
+    def history_view(self, request, object_id, extra_context=None):
+        from .models import AuditEntry
+
+        entries = AuditEntry.objects.none()
+        if _valid_pk(self.model, object_id):
+            entries = AuditEntry.objects.visible_to(request.user).filter(
+                table_name=self.model._meta.db_table, object_id=str(self.model._meta.pk.to_python(object_id))
+            )
+        context = {**(extra_context or {}), "audit_entries": entries[:200]}
+        return super().history_view(request, object_id, extra_context=context)
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         return _safe_autocomplete(

@@ -26,4 +26,5 @@ PERIODIC_TASKS: list[dict] = [
     {"name": "Payments: cancel stale intents, settle, retry refunds", "task": "payments.sweep", "every_seconds": 120},
     {"name": "Back office: owner notifications", "task": "backoffice.send_notifications", "every_seconds": 20},
     {"name": "Back office: daily digest", "task": "backoffice.daily_digest", "crontab": ("0", "17")},
+    {"name": "Privacy: purge old raw inbound bodies", "task": "privacy.purge_inbound_bodies", "crontab": ("15", "4")},
 ]

@@ -12,10 +12,10 @@ OWNER_MODELS = {
     "properties": ["property", "propertyphoto"],
     "availability": ["availabilityblock", "pricingrule"],
     "bookings": ["booking", "guest"],
-    "core": ["syncevent"],
+    "core": ["syncevent", "auditentry"],
     "storefront": ["review"],
 }
-READ_ONLY = {("core", "syncevent"), ("storefront", "review")}
+READ_ONLY = {("core", "syncevent"), ("core", "auditentry"), ("storefront", "review")}
 
 
 def ensure_roles(**_: object) -> None:

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from apps.bookings import tokens
 from apps.bookings.models import Booking, BookingStatus
+from apps.core import audit
 from apps.core.errors import DomainError
 from apps.core.observability import funnel_step
 
@@ -614,6 +615,7 @@ def _portal_booking(request: HttpRequest, token: str) -> Booking | HttpResponse:
         or not tokens.portal_email_matches(fingerprint=fingerprint, email=booking.guest.email)
     ):
         return render(request, "storefront/portal_denied.html", {"expired": False}, status=403)
+    audit.set_actor("guest_link", f"guest link of booking {booking.reference}")
     return booking
 
 

@@ -24,7 +24,7 @@ from apps.channels.models import (
     InboundMessage,
     ReconciliationRun,
 )
-from apps.core.models import SyncEvent
+from apps.core.models import AuditEntry, SyncEvent
 from apps.payments.models import Payment, Refund
 from apps.properties.models import PropertyPhoto
 from apps.storefront.models import Review
@@ -132,6 +132,8 @@ def bobs(bob, bob_prop, prop):
         ),
         "ledger.ownerlegal": ledger_services.owner_legal_set(owner_id=bob.pk, legal_name="Bob's Cabin GmbH"),
         "ledger.invoice": _bobs_invoice(bob_prop),
+        # the audit log's entries of Bob's data (written by the triggers for the rows above)
+        "core.auditentry": AuditEntry.objects.filter(owner_id=bob.pk, table_name="bookings_guest").latest("id"),
     }
 
 
