@@ -92,7 +92,8 @@ class BookingAdmin(OwnerScopedAdmin):
     )
     # RelatedOnly: the plain filter lists every property in the database (other owners' names too)
     list_filter = ("status", "source", "attribution", "payment_status", ("property", admin.RelatedOnlyFieldListFilter))
-    search_fields = ("reference", "external_id", "guest__last_name", "guest__email")
+    # guests' names are encrypted at rest: bookings are found by reference, platform id or the guest's e-mail
+    search_fields = ("reference", "external_id", "=guest__email")
     list_select_related = ("property", "guest")
     date_hierarchy = "check_in"
     autocomplete_fields = ("property", "guest")
@@ -334,7 +335,8 @@ class GuestAdmin(OwnerScopedAdmin):
     form = GuestAdminForm
     actions = [privacy_actions.gdpr_export, privacy_actions.gdpr_erase]  # issue 19
     list_display = ("full_name", "email", "phone", "country", "language", "owner")
-    search_fields = ("first_name", "last_name", "email", "phone")
+    # names and phones are encrypted at rest: the search finds a guest by the full e-mail address
+    search_fields = ("=email",)
     list_filter = ("country", "language")
     list_select_related = ("owner",)
 

@@ -605,8 +605,9 @@ class GuestViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ApiViewSet)
     """No DELETE: bookings refer to their guest (PROTECT), so DELETE answers 405."""
 
     serializer_class = GuestSerializer
-    ordering_fields = ["last_name", "first_name", "created_at", "id"]
-    ordering = ["last_name", "first_name"]
+    # names are encrypted at rest (they would sort as ciphertext): guests are listed in creation order
+    ordering_fields = ["created_at", "id"]
+    ordering = ["id"]
 
     def scoped_queryset(self):
         qs = Guest.objects.visible_to(self.request.user)

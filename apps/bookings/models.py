@@ -8,9 +8,9 @@ from django.contrib.postgres.constraints import ExclusionConstraint
 from django.contrib.postgres.fields import RangeOperators
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower, Trim
 
 from apps.availability.models import DateRange
+from apps.core.encrypted_fields import EncryptedLookupField, EncryptedTextField
 from apps.core.money import validate_currency
 from apps.core.tenancy import scoped_queryset
 
@@ -97,27 +97,28 @@ class Guest(models.Model):
     """A guest in one owner's guest book (the same person booking two owners is two rows)."""
 
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="guests")
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100, blank=True, default="")
-    email = models.EmailField(blank=True, default="")
-    phone = models.CharField(max_length=40, blank=True, default="")
+    # Personal data, encrypted at rest (apps.core.encrypted_fields): the e-mail deterministically, so
+    # lookups by e-mail and the unique constraint per owner keep working; the rest with a random nonce.
+    first_name = EncryptedTextField(plain_max_length=100)
+    last_name = EncryptedTextField(plain_max_length=100, blank=True, default="")
+    email = EncryptedLookupField(plain_max_length=254, normalise=True, email=True, blank=True, default="")
+    phone = EncryptedTextField(plain_max_length=40, blank=True, default="")
     country = models.CharField(max_length=2, blank=True, default="")
     language = models.CharField(max_length=8, default="en", choices=settings.LANGUAGES)
-    notes = models.TextField(blank=True, default="")
+    notes = EncryptedTextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = GuestQuerySet.as_manager()
 
     class Meta:
-        ordering = ["last_name", "first_name", "id"]
+        ordering = ["id"]  # names are encrypted at rest: they cannot sort in the database
         constraints = [
             models.UniqueConstraint(
                 fields=["owner", "email"], condition=~Q(email=""), name="guest_unique_email_per_owner"
             ),
-            # E-mails are stored normalised (trimmed, lower case), so the unique constraint above
-            # also catches "Ana@Example.com" vs "ana@example.com": the same guest is never stored twice.
-            models.CheckConstraint(condition=Q(email=Lower(Trim("email"))), name="guest_email_normalised"),
+            # E-mails are normalised (trimmed, lower case) before they are encrypted, so the unique
+            # constraint above also catches "Ana@Example.com" vs "ana@example.com".
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from apps.core.encrypted_fields import EncryptedTextField
 from apps.core.tenancy import scoped_queryset
 
 
@@ -28,7 +29,8 @@ class Payment(models.Model):
     booking = models.ForeignKey("bookings.Booking", on_delete=models.PROTECT, related_name="payments")
     provider = models.CharField(max_length=16, default="stripe")
     intent_id = models.CharField(max_length=255, unique=True, help_text="Stripe PaymentIntent id (pi_...).")
-    client_secret = models.CharField(max_length=255, blank=True, default="", editable=False)
+    # encrypted at rest (apps.core.encrypted_fields): whoever holds it can confirm the payment
+    client_secret = EncryptedTextField(plain_max_length=255, blank=True, default="", editable=False)
     idempotency_key = models.CharField(max_length=255, unique=True)
     amount = models.DecimalField(max_digits=13, decimal_places=3)  # 3 decimals: KWD, BHD, OMR, JOD, TND
     currency = models.CharField(max_length=3)

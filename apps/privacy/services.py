@@ -218,3 +218,87 @@ def inbound_bodies_purge(*, now: Any = None, days: int | None = None, limit: int
         return 0
     with audit.action("retention.inbound_bodies"):
         return InboundMessage.objects.filter(pk__in=ids).update(body="", headers={})
+
+
+# --- an owner's own account -------------------------------------------------------------------------
+
+
+def owner_export(*, user_id: int) -> dict[str, Any]:
+    """Everything held about an owner as a person: the account, their properties and channel connections
+    (never secrets), API tokens (never keys) and the audit log of their own actions."""
+    import json
+
+    from django.contrib.auth import get_user_model
+
+    from apps.api.models import ApiToken
+    from apps.channels.models import ChannelConnection
+    from apps.properties.models import Property
+
+    user = get_user_model().objects.get(pk=user_id)
+    secret = ("password", "access_token_encrypted", "refresh_token_encrypted", "webhook_secret_encrypted")
+    document = {
+        "subject": {"user_id": user.pk, "username": user.get_username()},
+        "exported_at": timezone.now(),
+        "account": {
+            **_row(user, exclude=("password", "user_permissions")),
+            "groups": list(user.groups.values_list("name", flat=True)),
+        },
+        "properties": [_row(p) for p in Property.objects.filter(owner=user).order_by("pk")],
+        "channel_connections": [
+            _row(c, exclude=secret) for c in ChannelConnection.objects.filter(property__owner=user).order_by("pk")
+        ],
+        "api_tokens": [_row(t, exclude=("key_hash",)) for t in ApiToken.objects.filter(user=user).order_by("pk")],
+        "audit_log_of_their_actions": [
+            _row(e) for e in AuditEntry.objects.filter(actor_user_id=user.pk).order_by("created_at", "pk")
+        ],
+    }
+    audit.record(action="gdpr.export_owner", table_name="auth_user", object_id=str(user.pk), owner_id=user.pk)
+    return json.loads(json.dumps(document, cls=DjangoJSONEncoder))
+
+
+def owner_erase(*, user_id: int) -> dict[str, int]:
+    """Close an owner's account for good: personal data replaced, sign-in impossible, API tokens revoked,
+    channel connections disconnected (secrets removed, sync off), properties closed. Bookings, guests'
+    records, amounts and tax records stay (guests are erased one by one with ``guest_erase``)."""
+    from django.contrib.auth import get_user_model
+
+    from apps.api.models import ApiToken
+    from apps.channels.models import ChannelConnection
+    from apps.properties.models import Property
+
+    User = get_user_model()  # noqa: N806
+    with transaction.atomic(), audit.action("gdpr.erase_owner"):
+        user = User.objects.select_for_update().get(pk=user_id)
+        user.username = f"erased-owner-{user.pk}"
+        user.first_name = user.last_name = user.email = ""
+        user.is_active = False
+        user.set_unusable_password()
+        user.save()
+        now = timezone.now()
+        tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=now)
+        connections = ChannelConnection.objects.filter(property__owner=user).update(
+            sync_enabled=False,
+            username="",
+            access_token_encrypted="",
+            refresh_token_encrypted="",
+            webhook_secret_encrypted="",
+            token_expires_at=None,
+            updated_at=now,
+        )
+        properties = Property.objects.filter(owner=user).exclude(status=Property.Status.INACTIVE)
+        closed = properties.update(status=Property.Status.INACTIVE, updated_at=now)
+        result = {"api_tokens_revoked": tokens, "connections_disconnected": connections, "properties_closed": closed}
+        audit.record(
+            action="gdpr.erase_owner", table_name="auth_user", object_id=str(user.pk), owner_id=user.pk, details=result
+        )
+        # the audit log: the account's personal values in its own entries
+        keys = ("username", *PERSONAL_KEYS)
+        with audit.redacting():
+            for entry in AuditEntry.objects.filter(table_name="auth_user", object_id=str(user.pk)):
+                before = {k: (ERASED if k in keys and v else v) for k, v in entry.before.items()}
+                after = {k: (ERASED if k in keys and v else v) for k, v in entry.after.items()}
+                if (before, after) != (entry.before, entry.after):
+                    AuditEntry.objects.filter(pk=entry.pk).update(before=before, after=after)
+            # their actions stay attributed (by id), without their name
+            AuditEntry.objects.filter(actor_user_id=user.pk).update(actor_label=f"erased owner #{user.pk}")
+    return result

@@ -205,3 +205,42 @@ def test_raw_inbound_bodies_are_purged_after_the_retention(guest_everywhere, set
     InboundMessage.objects.filter(pk=orphan.pk).update(received_at=timezone.now() - timedelta(days=91))
     assert privacy.inbound_bodies_purge() == 1
     call_command("purge_inbound_bodies")
+
+
+def test_an_owner_account_is_exported_and_erased(client, alice, prop, bob):
+    from apps.api.models import ApiToken
+    from apps.api.services import api_token_create
+    from apps.channels.models import ChannelConnection
+    from apps.properties.models import Property
+
+    alice.first_name, alice.last_name, alice.email = "Alicia", "Vandersloot", "alicia.v@example.net"
+    alice.save()
+    with audit.acting("user", alice.username, user_id=alice.pk):
+        token, _ = api_token_create(user=alice, name="revenue tool")
+        conn = _conn(prop, "1111", ALICE_SECRET)
+    document = privacy.owner_export(user_id=alice.pk)
+    json.dumps(document)
+    assert document["account"]["email"] == "alicia.v@example.net" and "password" not in document["account"]
+    assert [p["id"] for p in document["properties"]] == [prop.pk]
+    assert "webhook_secret_encrypted" not in document["channel_connections"][0]
+    assert "key_hash" not in document["api_tokens"][0]
+    assert document["audit_log_of_their_actions"]
+
+    revenue = _revenue(alice)
+    result = privacy.owner_erase(user_id=alice.pk)
+    assert result == {"api_tokens_revoked": 1, "connections_disconnected": 1, "properties_closed": 1}
+    alice.refresh_from_db()
+    assert not alice.is_active and not alice.has_usable_password() and alice.email == ""
+    assert ApiToken.objects.get(pk=token.pk).revoked_at is not None
+    conn = ChannelConnection.objects.get(pk=conn.pk)
+    assert not conn.sync_enabled and not conn.has_secret("webhook_secret")
+    assert Property.objects.get(pk=prop.pk).status == Property.Status.INACTIVE
+    assert _revenue(alice) == revenue
+    for needle in ("Alicia", "Vandersloot", "alicia.v@example.net"):
+        assert _tables_containing(needle) == [], needle
+    # the revoked token no longer opens the API
+    assert client.get("/api/v1/properties/", HTTP_AUTHORIZATION="Bearer x").status_code == 401
+    with pytest.raises(CommandError, match="either --email"):
+        call_command("gdpr_erase", "--owner", "bob")
+    call_command("gdpr_erase", "--owner", "bob", "--account", "--yes")
+    assert not type(bob).objects.get(pk=bob.pk).is_active

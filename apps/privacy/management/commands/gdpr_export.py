@@ -17,16 +17,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--owner", required=True, help="username of the owner whose data is searched")
-        parser.add_argument("--email", required=True, help="the guest's e-mail address")
+        parser.add_argument("--email", help="the guest's e-mail address")
+        parser.add_argument("--account", action="store_true", help="export the owner's own account instead")
         parser.add_argument("--output", default="-", help="file to write (default: standard output)")
 
-    def handle(self, *args, owner, email, output, **options):
+    def handle(self, *args, owner, email, output, account, **options):
+        if bool(email) == bool(account):
+            raise CommandError("Give either --email (a guest of this owner) or --account (the owner's own data).")
         user = get_user_model().objects.filter(username=owner).first()
         if user is None:
             raise CommandError(f"No user named {owner!r}.")
         with audit.acting("system", f"manage.py gdpr_export (owner {owner})"):
             try:
-                document = services.guest_export(owner_id=user.pk, email=email)
+                if account:
+                    document = services.owner_export(user_id=user.pk)
+                else:
+                    document = services.guest_export(owner_id=user.pk, email=email)
             except DomainError as exc:
                 raise CommandError(str(exc)) from None
         text = json.dumps(document, indent=2, ensure_ascii=False)
