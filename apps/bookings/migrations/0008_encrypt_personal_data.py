@@ -26,7 +26,7 @@ def decrypt_rows(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bookings", "0006_booking_attribution"),
+        ("bookings", "0007_money_three_decimals"),
     ]
 
     operations = [

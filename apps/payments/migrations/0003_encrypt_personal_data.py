@@ -12,7 +12,7 @@ def encrypt_rows(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("payments", "0001_initial"),
+        ("payments", "0002_money_three_decimals"),
     ]
 
     operations = [
