@@ -239,7 +239,9 @@ def _execute_wrapper(execute, sql, params, many, context):  # noqa: ANN001, ANN2
     """Before a writing statement, tell the session who acts (in the same transaction as the write,
     so a rollback cannot leave a stale actor behind)."""
     if isinstance(sql, str) and _WRITE_SQL.match(sql):
-        context["cursor"].cursor.execute("SELECT set_config('pms.actor', %s, false)", [_actor_json()])
+        # Django's error classes (a lost connection is django.db.OperationalError, as for any query)
+        with context["connection"].wrap_database_errors:
+            context["cursor"].cursor.execute("SELECT set_config('pms.actor', %s, false)", [_actor_json()])
     return execute(sql, params, many, context)
 
 

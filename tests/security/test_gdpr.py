@@ -69,6 +69,12 @@ def _channel_message(*, res_id: str, days_ahead: int) -> bytes:
     return body.replace(f'ResID_Value="{res.res_id}"'.encode(), f'ResID_Value="{res_id}"'.encode())
 
 
+def _invoices(owner) -> list:
+    from apps.ledger.models import Invoice
+
+    return list(Invoice.objects.filter(owner=owner).order_by("pk").values())
+
+
 def _revenue(owner) -> tuple:
     bookings = Booking.objects.filter(property__owner=owner).order_by("pk")
     payments = Payment.objects.filter(booking__property__owner=owner).order_by("pk")
@@ -140,13 +146,17 @@ def test_erase_leaves_no_trace_in_any_table_and_keeps_the_revenue(guest_everywhe
     for needle in (NAME, SURNAME, EMAIL, PHONE):
         assert _tables_containing(needle), needle  # it was there before
     revenue = _revenue(alice)
+    invoices_before = _invoices(alice)
 
     with audit.acting("user", "alice", user_id=alice.pk):
         result = privacy.guest_erase(owner_id=alice.pk, email=EMAIL)
     assert result["guests"] == 1 and result["bookings"] == 3 and result["inbound_messages"] >= 1
 
     for needle in (NAME, SURNAME, EMAIL, PHONE):
-        assert _tables_containing(needle, except_owner=bob.pk) == [], needle
+        # issued invoices are tax records kept for the legal retention period as issued (buyer's name and
+        # the e-mail printed on them): the one deliberate exception, and nothing else
+        assert set(_tables_containing(needle, except_owner=bob.pk)) <= {"ledger_invoice"}, needle
+    assert _invoices(alice) == invoices_before
     assert Guest.objects.get(pk=guest_everywhere["bobs"].pk).email == EMAIL  # Bob's guest book untouched
     assert _revenue(alice) == revenue  # references, dates, amounts, status, price breakdown unchanged
     assert Review.objects.get(booking=guest_everywhere["direct"]).rating == 5
