@@ -10,8 +10,9 @@ booking's contact and requests, the review's text, raw inbound bodies, Idempoten
 same values inside the audit log's before/after) and keeps what the owner must keep: bookings with
 their references, dates, amounts, currency, status, price breakdown and country, payments and refunds,
 and issued invoices and credit notes exactly as issued (tax records under legal retention: they keep the
-buyer's name and the e-mail printed on them until that period ends; ``apps.ledger``). Everything happens in one transaction and is itself audited (action ``gdpr.erase``; the
-entry names the guest ids, never the e-mail).
+buyer's name and the e-mail printed on them until that period ends; ``apps.ledger``). Everything
+happens in one transaction and is itself audited (action ``gdpr.erase``; the entry names the guest ids,
+never the e-mail).
 """
 
 from __future__ import annotations
