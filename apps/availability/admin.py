@@ -204,3 +204,14 @@ class TestStayForm(forms.Form):
         today = timezone.localdate()
         self.fields["check_in"].initial = today + timedelta(days=14)
         self.fields["check_out"].initial = today + timedelta(days=17)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("check_in") and data.get("check_out"):
+            from apps.core.limits import check_span
+
+            try:
+                check_span(data["check_in"], data["check_out"])
+            except DomainError as exc:
+                raise ValidationError(str(exc))
+        return data

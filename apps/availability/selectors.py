@@ -68,7 +68,10 @@ def stay_check(*, prop: Any, check_in: date, check_out: date, guests: int, now: 
             terms=terms, ranges=(), occupied=(), check_in=check_in, check_out=check_out, guests=guests, now=now
         )
         return StayCheck(bookable=False, reasons=reasons)
-    ranges, taken = pricing.load_calendar([prop.pk], check_in, check_out + timedelta(days=1))
+    # the departure day's range too (closed to departure); the last representable date has no next day
+    ranges, taken = pricing.load_calendar(
+        [prop.pk], check_in, check_out + timedelta(days=1 if check_out < date.max else 0)
+    )
     reasons = pricing.compute_reasons(
         terms=terms,
         ranges=ranges[prop.pk],

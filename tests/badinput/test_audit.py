@@ -42,3 +42,29 @@ def test_statements_page_extreme_ranges_are_no_500(client, alice, prop, query):
     client.force_login(alice)
     response = client.get(reverse("admin:ledger_statements") + f"?owner={alice.pk}&{query}")
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "query",
+    [
+        "check_in=9999-12-30&check_out=9999-12-31&guests=2",
+        "check_in=0001-01-01&check_out=0001-01-03&guests=2",
+        "check_in=2027-01-01&check_out=9999-12-31&guests=2",
+    ],
+)
+def test_test_a_stay_with_dates_outside_the_window_is_a_form_error(client, alice, prop, query):
+    client.force_login(alice)
+    response = client.get(reverse("admin:availability_test_stay") + f"?property={prop.pk}&{query}")
+    assert response.status_code == 200
+    assert response.context["form"].errors
+
+
+@pytest.mark.django_db
+def test_stay_check_on_the_last_representable_night_is_an_answer(prop):
+    from datetime import date
+
+    from apps.availability.selectors import stay_check
+
+    check = stay_check(prop=prop, check_in=date(9999, 12, 30), check_out=date(9999, 12, 31), guests=2)
+    assert check is not None
