@@ -170,10 +170,14 @@ def month_range(month: str) -> tuple[date, date]:
     """``YYYY-MM`` -> (first day, first day of the next month); ValueError if it is not one."""
     if not isinstance(month, str) or len(month) != 7 or month[4] != "-":
         raise ValueError("Give the month as YYYY-MM, e.g. 2026-07.")
+    if not (month[:4].isascii() and month[:4].isdigit() and month[5:].isascii() and month[5:].isdigit()):
+        raise ValueError("Give the month as YYYY-MM, e.g. 2026-07.")  # not "+202-01" or " 202-01"
     try:
         start = date(int(month[:4]), int(month[5:]), 1)
     except ValueError:
         raise ValueError("Give the month as YYYY-MM, e.g. 2026-07.")
+    if start.year == 9999 and start.month == 12:
+        raise ValueError("Give a month before 9999-12.")
     end = date(start.year + (start.month == 12), start.month % 12 + 1, 1)
     return start, end
 
@@ -289,6 +293,8 @@ def months_range(first_month: str, months: int) -> tuple[date, date]:
     if not isinstance(months, int) or not 1 <= months <= 36:
         raise ValueError("A report covers 1 to 36 months.")
     index = start.year * 12 + start.month - 1 + months
+    if index // 12 > 9999:
+        raise ValueError("The months must end before the year 10000.")
     return start, date(index // 12, index % 12 + 1, 1)
 
 

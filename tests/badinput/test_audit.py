@@ -68,3 +68,21 @@ def test_stay_check_on_the_last_representable_night_is_an_answer(prop):
 
     check = stay_check(prop=prop, check_in=date(9999, 12, 30), check_out=date(9999, 12, 31), guests=2)
     assert check is not None
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("path", "query", "message"),
+    [
+        ("/api/v1/statements/", "month=9999-12", "before 9999-12"),
+        ("/api/v1/statements/", "month=%2B202-01", "YYYY-MM"),
+        ("/api/v1/statements/", "month=%20202-01", "YYYY-MM"),
+        ("/api/v1/reports/", "first_month=9999-01&months=36", "before the year 10000"),
+    ],
+)
+def test_api_months_out_of_range_say_so(alice, prop, path, query, message):
+    from tests.api.conftest import client_for
+
+    response = client_for(alice).get(f"{path}?{query}")
+    assert response.status_code == 400, response.content
+    assert message in response.json()["error"]["message"]
