@@ -8,6 +8,8 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.core.errors import DomainError
+from apps.core.limits import check_date
 from apps.properties.models import Property
 
 ACTIONS = [
@@ -68,7 +70,13 @@ class CalendarRangeForm(forms.Form):
             if last < first:
                 self.add_error("last_night", _("The last night cannot be before the first night."))
             else:
-                data["end"] = last + timedelta(days=1)
+                try:  # both nights inside the sane date window (9999-12-31 has no next day to end on)
+                    check_date(first, field="first_night")
+                    check_date(last, field="last_night")
+                except DomainError as exc:
+                    self.add_error(exc.details.get("field", "last_night"), str(exc))
+                else:
+                    data["end"] = last + timedelta(days=1)
         if data.get("action") == "rates" and not self.rate_changes():
             raise forms.ValidationError(_("Give a price, a stay limit or an arrival/departure rule to change."))
         if data.get("price") is not None and data.get("price_reset"):

@@ -86,3 +86,21 @@ def test_api_months_out_of_range_say_so(alice, prop, path, query, message):
     response = client_for(alice).get(f"{path}?{query}")
     assert response.status_code == 400, response.content
     assert message in response.json()["error"]["message"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("action", ["block", "booking", "rates"])
+@pytest.mark.parametrize(
+    ("first", "last"), [("9999-12-31", "9999-12-31"), ("0001-01-01", "9999-12-31"), ("0001-01-01", "0001-01-02")]
+)
+def test_calendar_change_form_with_nights_outside_the_window_is_a_form_error(client, alice, prop, action, first, last):
+    from apps.availability.models import AvailabilityBlock
+
+    client.force_login(alice)
+    response = client.post(
+        reverse("admin:backoffice_calendar_edit"),
+        {"property": prop.pk, "action": action, "first_night": first, "last_night": last, "min_stay": 2},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    assert not AvailabilityBlock.objects.filter(property=prop).exists()
