@@ -23,7 +23,9 @@ from apps.channels.models import (
     Delivery,
     InboundMessage,
     ReconciliationRun,
+    VrboFeedRead,
 )
+from apps.channels.models_vrbo import VrboFeedStatus
 from apps.core.models import AuditEntry, SyncEvent
 from apps.payments.models import Payment, Refund
 from apps.properties.models import PropertyPhoto
@@ -63,6 +65,11 @@ def bobs(bob, bob_prop, prop):
         status="succeeded",
         amount_received=Decimal("300"),
     )
+    vrbo_conn = ChannelConnection(
+        property=bob_prop, platform="fewo_direkt", external_property_id="BOB-VRBO", username="bob-vrbo"
+    )
+    vrbo_conn.set_secret("access_token", BOB_SECRET)
+    vrbo_conn.save()
     token, _ = api_token_create(user=bob, name="bob integrator")
     from apps.integrations import services as integration_services
     from apps.integrations.models import WebhookDelivery
@@ -120,6 +127,10 @@ def bobs(bob, bob_prop, prop):
             check_in=future(30),
             check_out=future(32),
             guest_name="Bert",
+        ),
+        "channels.vrbofeedstatus": VrboFeedStatus.objects.get(pk=vrbo_conn.pk),
+        "channels.vrbofeedread": VrboFeedRead.objects.create(
+            connection=vrbo_conn, property=bob_prop, document="availability", item="BOB-VRBO", status_code=200
         ),
         "storefront.review": Review.objects.create(booking=b, rating=4, text="bob review"),
         "api.apitoken": token,
