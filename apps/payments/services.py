@@ -231,7 +231,9 @@ def sandbox_card_pay(*, booking_id: int, card_number: str, exp_month: int, exp_y
     intent = gateway.payment_intent_retrieve(intent_id=payment.intent_id)
     try:
         # idempotent: re-run on a fresh connection if the database connection died under it
-        payment = reconnecting(lambda: payment_apply_intent(intent=intent)) or payment
+        # applying a success writes the payment, its ledger line, the confirmation and the invoice:
+        # give a flapping database a few more fresh connections before the sweep has to settle it
+        payment = reconnecting(lambda: payment_apply_intent(intent=intent), attempts=6) or payment
         booking = reconnecting(lambda: _get_booking(booking.pk))
     except (OperationalError, InterfaceError):
         if intent.status != Payment.Status.SUCCEEDED:
