@@ -23,6 +23,7 @@ from apps.bookings import services as booking_services
 from apps.bookings.errors import BookingConflict, ClientReferenceTaken
 from apps.bookings.models import Booking, BookingSource, BookingStatus, Guest
 from apps.core.errors import DomainError
+from apps.core.limits import max_amount
 from apps.payments.models import Payment
 from apps.properties.models import Property
 
@@ -185,6 +186,8 @@ def _import_row(row: dict, *, managed: dict[str, Property], user: Any) -> dict:
             raise RowError("invalid", "total_price must be an amount like 450.00.")
         if not total.is_finite() or total < 0:
             raise RowError("invalid", "total_price must be an amount like 450.00.")
+        if total > max_amount():  # 1e20 overflowed the column (a 500)
+            raise RowError("invalid", f"total_price is larger than {max_amount()}.")
     source = (row.get("source") or BookingSource.DIRECT).strip()
     status = (row.get("status") or BookingStatus.CONFIRMED).strip()
     if status not in (BookingStatus.CONFIRMED, BookingStatus.INQUIRY):

@@ -104,3 +104,25 @@ def test_calendar_change_form_with_nights_outside_the_window_is_a_form_error(cli
     assert response.status_code == 200
     assert response.context["form"].errors
     assert not AvailabilityBlock.objects.filter(property=prop).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("total", ["1e20", "1e999", "99999999999"])
+def test_import_with_an_absurd_total_refuses_the_row(client, alice, prop, total):
+    from datetime import timedelta
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from apps.bookings.models import Booking
+    from tests.factories import future
+
+    start = future(40)
+    csv = (
+        "type,property,check_in,check_out,guests,first_name,last_name,email,total_price\n"
+        f"booking,{prop.pk},{start},{start + timedelta(days=2)},2,Ann,Lee,ann@example.com,{total}\n"
+    )
+    client.force_login(alice)
+    response = client.post(reverse("admin:ledger_exchange"), {"file": SimpleUploadedFile("b.csv", csv.encode())})
+    assert response.status_code == 200
+    assert "total_price" in response.content.decode()
+    assert not Booking.objects.filter(property=prop).exists()
