@@ -14,6 +14,9 @@ from tests.factories import PropertyFactory
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 
+REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
+
+
 def test_pages_load_without_csp_violations(live_server, alice, page):
     home = PropertyFactory(owner=alice, name="Lakeside Loft", slug="lakeside-loft", base_price=Decimal("120.00"))
     PropertyPhoto.objects.create(property=home, url="/static/demo/photo-1.svg", caption="Living room", position=0)
@@ -24,7 +27,9 @@ def test_pages_load_without_csp_violations(live_server, alice, page):
     errors: list[str] = []
 
     def on_console(message) -> None:
-        if "Content Security Policy" in message.text:
+        # ReDoc's side menu always asks for Redocly's attribution logo from their CDN once it has rendered;
+        # the policy blocks it by design (nothing is loaded from outside) and ReDoc hides the image on error.
+        if "Content Security Policy" in message.text and REDOC_LOGO not in message.text:
             violations.append(f"{page.url}: {message.text}")
 
     page.on("console", on_console)
