@@ -9,6 +9,7 @@ property; an event without a property (a staff-only alert) reaches staff subscri
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 
 from apps.core.models import SyncEvent
 
@@ -20,11 +21,13 @@ def handle_event(event: SyncEvent) -> list[int]:
     if event.event_type not in CATALOGUE:
         return []
     created = []
-    subs = WebhookSubscription.objects.filter(is_active=True).select_related("owner")
+    wanting = Q(event_types=[]) | Q(event_types__contains=[event.event_type])
+    subs = WebhookSubscription.objects.filter(wanting, is_active=True).select_related("owner")
+    sees: dict[int, bool] = {}  # one visibility decision per owner, however many endpoints they have
     for sub in subs:
-        if not sub.wants(event.event_type):
-            continue
-        if not SyncEvent.objects.visible_to(sub.owner).filter(pk=event.pk).exists():
+        if sub.owner_id not in sees:
+            sees[sub.owner_id] = SyncEvent.objects.visible_to(sub.owner).filter(pk=event.pk).exists()
+        if not sees[sub.owner_id]:
             continue
         message_id = f"msg_{event.pk.hex}{sub.pk:x}"
         delivery, was_created = WebhookDelivery.objects.get_or_create(

@@ -218,3 +218,28 @@ def test_events_outside_the_catalogue_or_unsubscribed_create_nothing(alice, prop
     _book(client_for(alice), prop)
     assert SyncEvent.objects.filter(event_type="booking.created").exists()
     assert WebhookDelivery.objects.count() == 0
+
+
+def test_fan_out_filters_by_type_in_sql_and_decides_visibility_once_per_owner(alice, prop, receiver):
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    from apps.core.outbox import event_emit
+    from apps.integrations.outbox import handle_event
+
+    api = client_for(alice)
+    for n in range(5):
+        _subscribe(api, f"{receiver.url}?other{n}", event_types=["payment.refunded"])
+    for n in range(3):
+        _subscribe(api, f"{receiver.url}?mine{n}", event_types=["pricing.updated"])
+    with transaction.atomic():
+        event = event_emit(
+            event_type="pricing.updated", entity_type="property", entity_id=prop.pk, property_id=prop.pk,
+            source="test", payload={"property_id": prop.pk},
+        )  # fmt: skip
+    WebhookDelivery.objects.all().delete()
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        created = handle_event(event)
+    assert len(created) == 3
+    visibility = [q for q in queries.captured_queries if "sync_events" in q["sql"]]
+    assert len(visibility) == 1, [q["sql"] for q in queries.captured_queries]
