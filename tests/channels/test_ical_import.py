@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from datetime import timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
@@ -33,6 +34,13 @@ from tests.channels.test_ical_adapter import D, render
 from tests.factories import PropertyFactory, UserFactory
 
 CONNECTION_ID = 7001
+HOUSE_TZ = "Europe/Berlin"
+
+
+def house_day(n: int) -> date:
+    """``n`` days after today on the house's own calendar (the import judges dates there: between 23:00
+    and 24:00 UTC Berlin is already a day ahead)."""
+    return datetime.now(ZoneInfo(HOUSE_TZ)).date() + timedelta(days=n)
 
 
 class FeedHost:
@@ -69,7 +77,7 @@ def host(feed_server):
 
 @pytest.fixture
 def house(db):
-    return PropertyFactory(owner=UserFactory(username=f"o-{uuid.uuid4().hex[:8]}"), timezone="Europe/Berlin")
+    return PropertyFactory(owner=UserFactory(username=f"o-{uuid.uuid4().hex[:8]}"), timezone=HOUSE_TZ)
 
 
 def run_import(house, host, source="airbnb", **kwargs):
@@ -299,7 +307,7 @@ def _feed(*events: str) -> bytes:
 
 
 def _day(n: int) -> str:
-    return D(n).strftime("%Y%m%d")
+    return house_day(n).strftime("%Y%m%d")
 
 
 def test_recurring_events_are_expanded(house, host, settings):
@@ -314,9 +322,9 @@ def test_recurring_events_are_expanded(house, host, settings):
     result = run_import(house, host, source="ical")
     assert result.ok, result.error
     assert blocks(house) == {
-        f"cleaning@x#{_day(7)}": (D(7), D(8)),
-        f"cleaning@x#{_day(21)}": (D(22), D(24)),  # the moved occurrence keeps its key
-        f"cleaning@x#{_day(28)}": (D(28), D(29)),
+        f"cleaning@x#{_day(7)}": (house_day(7), house_day(8)),
+        f"cleaning@x#{_day(21)}": (house_day(22), house_day(24)),  # the moved occurrence keeps its key
+        f"cleaning@x#{_day(28)}": (house_day(28), house_day(29)),
     }
     assert result.recurring == [{"uid": "cleaning@x", "occurrences": 3}]
     # an endless daily rule is bounded by the horizon (MAX_DAYS_AHEAD), not by the feed
@@ -325,7 +333,10 @@ def test_recurring_events_are_expanded(house, host, settings):
         _feed(f"BEGIN:VEVENT\r\nUID:daily\r\nDTSTART;VALUE=DATE:{_day(1)}\r\nRRULE:FREQ=DAILY\r\nEND:VEVENT\r\n")
     )
     result = run_import(house, host, source="ical")
-    assert result.ok and result.events == 59 and len(blocks(house)) == 59  # day 1 up to day 60
+    # day 1 up to day 60: the horizon is judged on the server's date, like every limit (UTC here, while
+    # Berlin is a day ahead between 23:00 and 24:00 UTC)
+    expected = (D(60) - house_day(1)).days
+    assert result.ok and result.events == expected and len(blocks(house)) == expected
 
 
 def test_duplicate_uids_are_kept_apart_not_merged(house, host):
@@ -337,7 +348,10 @@ def test_duplicate_uids_are_kept_apart_not_merged(house, host):
     )
     result = run_import(house, host, source="ical")
     assert result.ok
-    assert blocks(house) == {f"dup@x#{_day(10)}": (D(10), D(12)), f"dup@x#{_day(20)}": (D(20), D(22))}
+    assert blocks(house) == {
+        f"dup@x#{_day(10)}": (house_day(10), house_day(12)),
+        f"dup@x#{_day(20)}": (house_day(20), house_day(22)),
+    }
     assert result.duplicates == [{"uid": "dup@x", "instances": 2, "keys": [f"dup@x#{_day(10)}", f"dup@x#{_day(20)}"]}]
 
 
@@ -355,9 +369,9 @@ def test_endless_event_is_capped_by_the_limits(house, host):
     result = run_import(house, host, source="ical")
     assert result.ok and time.monotonic() - started < 60
     made = AvailabilityBlock.objects.filter(property=house).order_by("start_date")
-    assert made.first().start_date == D(5) and made.last().end_date == D(limits.max_days_ahead())
+    assert made.first().start_date == house_day(5) and made.last().end_date == D(limits.max_days_ahead())
     assert all(b.nights <= limits.max_stay_nights() for b in made)
-    assert OccupiedNight.objects.filter(property=house).count() == limits.max_days_ahead() - 5
+    assert OccupiedNight.objects.filter(property=house).count() == (D(limits.max_days_ahead()) - house_day(5)).days
     assert result.clipped and result.clipped[0]["uid"] == "forever"
     # the export never carries the year 9999
     assert b"9999" not in ical.export_feed(prop=house)

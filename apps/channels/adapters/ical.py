@@ -219,6 +219,7 @@ def parse_feed(
 
     if isinstance(tz, str):
         tz = zoneinfo.ZoneInfo(tz)
+    horizon_today = today or min(datetime.now(tz).date(), datetime.now(UTC).date())
     today = today or datetime.now(tz).date()
     max_events = int(max_events or getattr(settings, "ICAL_MAX_EVENTS", 5000))
     data = check_integrity(body)
@@ -231,7 +232,9 @@ def parse_feed(
     cal = calendars[0]
     prodid = str(cal.get("PRODID", ""))[:500]
     parsed = ParsedFeed(events=[], prodid=prodid, platform=detect_platform(prodid))
-    window = (today - timedelta(days=max_stay_nights()), today + timedelta(days=max_days_ahead()))
+    # the horizon ends where the limits (judged on the server's date) still accept a block: a property
+    # ahead of UTC would otherwise reach one day past it between its midnight and UTC's
+    window = (today - timedelta(days=max_stay_nights()), horizon_today + timedelta(days=max_days_ahead()))
 
     groups: dict[str, list[Event]] = {}
     for component in cal.walk("VEVENT"):
